@@ -1,0 +1,470 @@
+//! [`Client`]: fetch a URL and count, with timeouts, redirects and policy.
+//!
+//! One call to [`Client::count`] is a loop over redirect hops:
+//!
+//! ```text
+//! connect (resolve, policy, TCP, TLS) ─► http::get ─► 3xx? join Location, loop
+//!                                                  └► 2xx? body ─► Counter
+//! ```
+//!
+//! Three timeouts bound it: each address's connect (and the TLS handshake),
+//! an idle timeout on every read, and one total deadline across all hops.
+
+use std::time::{Duration, Instant};
+
+use async_io::Timer;
+use futures_lite::future;
+
+use crate::connect::{connect, AddressPolicy, ConnectOptions};
+use crate::counter::Counter;
+use crate::error::{Error, TimeoutPhase};
+use crate::http::{get_with_agent, DEFAULT_USER_AGENT};
+use crate::timeout::IdleTimeout;
+use crate::url::{Scheme, Url};
+
+/// The result of one successful count.
+///
+/// # Example
+///
+/// ```
+/// # use std::time::Duration;
+/// let url = netcount::url::Url::parse("http://example.org/")?;
+/// let report = netcount::Report {
+///     url: url.clone(),
+///     final_url: url,
+///     status: 200,
+///     bytes: 100,
+///     count: 3,
+///     redirects: 0,
+///     elapsed: Duration::from_millis(20),
+/// };
+/// assert_eq!(report.count, 3);
+/// # Ok::<(), netcount::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// The URL asked for.
+    pub url: Url,
+    /// The URL that answered, after redirects.
+    pub final_url: Url,
+    /// The final status code (2xx).
+    pub status: u16,
+    /// Body bytes received and counted.
+    pub bytes: u64,
+    /// Occurrences of the needle in the body.
+    pub count: u64,
+    /// Redirects followed.
+    pub redirects: u32,
+    /// Time from the start of the call to the end of the body.
+    pub elapsed: Duration,
+}
+
+/// Builds a [`Client`] with non-default settings.
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let client = netcount::Client::builder()
+///     .timeout(Duration::from_secs(5))
+///     .max_redirects(3)
+///     .build();
+/// # let _ = client;
+/// ```
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    /// The settings being built.
+    config: Config,
+    /// Extra trusted CA certificates (feature `tls`).
+    #[cfg(feature = "tls")]
+    extra_roots: Vec<futures_rustls::pki_types::CertificateDer<'static>>,
+}
+
+/// A client's settings.
+#[derive(Debug, Clone)]
+struct Config {
+    /// Limit for each address's connect, and for the TLS handshake.
+    connect_timeout: Duration,
+    /// Limit for the whole call, all redirect hops included.
+    timeout: Duration,
+    /// Limit for any single read to make progress.
+    read_timeout: Duration,
+    /// Most redirects followed before giving up.
+    max_redirects: u32,
+    /// Sent as `User-Agent`.
+    user_agent: String,
+    /// Checked on every resolved address of every hop, if set.
+    policy: Option<AddressPolicy>,
+    /// Size of the buffer the body is read into.
+    read_buffer: usize,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> ClientBuilder {
+        ClientBuilder {
+            config: Config {
+                connect_timeout: Duration::from_secs(10),
+                timeout: Duration::from_secs(30),
+                read_timeout: Duration::from_secs(30),
+                max_redirects: 10,
+                user_agent: DEFAULT_USER_AGENT.to_string(),
+                policy: None,
+                read_buffer: 128 * 1024,
+            },
+            #[cfg(feature = "tls")]
+            extra_roots: Vec::new(),
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// Limit for each address's TCP connect and for the TLS handshake
+    /// (default 10 s).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let builder = netcount::Client::builder().connect_timeout(std::time::Duration::from_secs(2));
+    /// # let _ = builder;
+    /// ```
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.config.connect_timeout = timeout;
+        self
+    }
+
+    /// Limit for the whole call, redirects included (default 30 s).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let builder = netcount::Client::builder().timeout(std::time::Duration::from_secs(60));
+    /// # let _ = builder;
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.config.timeout = timeout;
+        self
+    }
+
+    /// Limit for any single read of the response to make progress
+    /// (default 30 s): a server that stalls is cut off after this long.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let builder = netcount::Client::builder().read_timeout(std::time::Duration::from_secs(5));
+    /// # let _ = builder;
+    /// ```
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.config.read_timeout = timeout;
+        self
+    }
+
+    /// Most redirects to follow (default 10; 0 refuses every redirect).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let builder = netcount::Client::builder().max_redirects(0);
+    /// # let _ = builder;
+    /// ```
+    pub fn max_redirects(mut self, max: u32) -> Self {
+        self.config.max_redirects = max;
+        self
+    }
+
+    /// The `User-Agent` to send (default `netcount/<version>`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let builder = netcount::Client::builder().user_agent("my-tool/1.0");
+    /// # let _ = builder;
+    /// ```
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.config.user_agent = user_agent.into();
+        self
+    }
+
+    /// A check run on every resolved address, on every redirect hop, before
+    /// connecting. Used by the web API's SSRF guard.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use netcount::AddressPolicy;
+    ///
+    /// let no_loopback = AddressPolicy::new(|_: &str, ip: std::net::IpAddr| {
+    ///     if ip.is_loopback() { Err("loopback".into()) } else { Ok(()) }
+    /// });
+    /// let client = netcount::Client::builder().address_policy(no_loopback).build();
+    /// # let _ = client;
+    /// ```
+    pub fn address_policy(mut self, policy: AddressPolicy) -> Self {
+        self.config.policy = Some(policy);
+        self
+    }
+
+    /// Size of the buffer the body is read into (default 128 KiB, at least
+    /// 1 KiB).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let builder = netcount::Client::builder().read_buffer_size(64 * 1024);
+    /// # let _ = builder;
+    /// ```
+    pub fn read_buffer_size(mut self, size: usize) -> Self {
+        self.config.read_buffer = size.max(1024);
+        self
+    }
+
+    /// Trusts the CA certificates in `pem` in addition to the bundled roots
+    /// (feature `tls`). Fails if `pem` holds no usable certificate.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let error = netcount::Client::builder().add_root_certificates_pem(b"not pem").unwrap_err();
+    /// assert!(matches!(error, netcount::Error::InvalidCertificate(_)));
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn add_root_certificates_pem(mut self, pem: &[u8]) -> Result<Self, Error> {
+        let certs = crate::tls::parse_pem_certificates(pem)?;
+        // Validate now, so a bad file is reported where it was given.
+        crate::tls::TlsConnector::new(&certs)?;
+        self.extra_roots.extend(certs);
+        Ok(self)
+    }
+
+    /// Builds the client.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let client = netcount::Client::builder().build();
+    /// # let _ = client;
+    /// ```
+    pub fn build(self) -> Client {
+        Client {
+            #[cfg(feature = "tls")]
+            tls: crate::tls::TlsConnector::new(&self.extra_roots)
+                .expect("roots were validated when added"),
+            config: self.config,
+        }
+    }
+}
+
+/// Fetches URLs and counts a needle in their bodies.
+///
+/// A `Client` holds only settings (and the TLS configuration); it opens one
+/// connection per fetch and closes it after. Clone it freely, or share it by
+/// reference between tasks.
+///
+/// # Example
+///
+/// ```no_run
+/// use netcount::{url::Url, Client, Counter};
+///
+/// # futures_lite::future::block_on(async {
+/// let client = Client::new();
+/// let mut counter = Counter::new(".NET")?;
+/// let url = Url::parse("https://dotnetfoundation.org")?;
+/// let report = client.count(&url, &mut counter).await?;
+/// println!("{} occurrences in {} bytes", report.count, report.bytes);
+/// # Ok::<(), netcount::Error>(())
+/// # });
+/// ```
+#[derive(Debug, Clone)]
+pub struct Client {
+    /// Timeouts, redirects, user agent, policy.
+    config: Config,
+    /// TLS settings shared by every https connection.
+    #[cfg(feature = "tls")]
+    tls: crate::tls::TlsConnector,
+}
+
+impl Default for Client {
+    fn default() -> Client {
+        Client::new()
+    }
+}
+
+impl Client {
+    /// A client with the default settings.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let client = netcount::Client::new();
+    /// # let _ = client;
+    /// ```
+    pub fn new() -> Client {
+        ClientBuilder::default().build()
+    }
+
+    /// A builder for a client with other settings.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let client = netcount::Client::builder().max_redirects(1).build();
+    /// # let _ = client;
+    /// ```
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// Fetches `url` (following redirects) and counts the counter's needle
+    /// in the final body. The counter is reset first; afterwards it holds
+    /// the count, which is also in the [`Report`].
+    ///
+    /// Fails, rather than returning a count, on anything that makes the
+    /// body untrustworthy: a non-2xx final status, an encoding other than
+    /// identity, a body shorter than its framing promised, a timeout.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # futures_lite::future::block_on(async {
+    /// let url = netcount::url::Url::parse("http://127.0.0.1:8080/")?;
+    /// let mut counter = netcount::Counter::new("needle")?;
+    /// let report = netcount::Client::new().count(&url, &mut counter).await?;
+    /// assert_eq!(report.count, counter.count());
+    /// # Ok::<(), netcount::Error>(())
+    /// # });
+    /// ```
+    pub async fn count(&self, url: &Url, counter: &mut Counter) -> Result<Report, Error> {
+        let started = Instant::now();
+        let total = self.config.timeout;
+        let work = self.follow_and_count(url, counter, started);
+        let deadline = async {
+            Timer::after(total).await;
+            Err(Error::Timeout {
+                phase: TimeoutPhase::Total,
+                after: total,
+            })
+        };
+        future::or(work, deadline).await
+    }
+
+    /// The redirect loop of [`Client::count`], without the total deadline.
+    async fn follow_and_count(
+        &self,
+        url: &Url,
+        counter: &mut Counter,
+        started: Instant,
+    ) -> Result<Report, Error> {
+        counter.reset();
+        let options = ConnectOptions {
+            connect_timeout: self.config.connect_timeout,
+            policy: self.config.policy.as_ref(),
+            #[cfg(feature = "tls")]
+            tls: &self.tls,
+        };
+        let mut current = url.clone();
+        let mut redirects = 0;
+        loop {
+            // Connect, send the request, read the head.
+            let stream = connect(&current, &options).await?;
+            let stream = IdleTimeout::new(stream, self.config.read_timeout, TimeoutPhase::Head);
+            let response = get_with_agent(stream, &current, &self.config.user_agent).await?;
+            let status = response.status();
+
+            // A redirect: work out where to, check it, and go again.
+            if matches!(status, 301 | 302 | 303 | 307 | 308) {
+                let next = redirect_target(&current, status, response.headers().get("location"))?;
+                if redirects == self.config.max_redirects {
+                    return Err(Error::TooManyRedirects {
+                        max: self.config.max_redirects,
+                    });
+                }
+                redirects += 1;
+                current = next;
+                continue;
+            }
+
+            // The final response: only a 2xx identity body is counted.
+            if !(200..300).contains(&status) {
+                return Err(Error::Status {
+                    code: status,
+                    reason: response.reason().to_string(),
+                });
+            }
+            response.check_identity_encoding()?;
+            let mut body = response.into_body();
+            body.get_mut().set_phase(TimeoutPhase::Body);
+            let mut buf = vec![0; self.config.read_buffer];
+            let bytes = body.count_into(counter, &mut buf).await?;
+            return Ok(Report {
+                url: url.clone(),
+                final_url: current,
+                status,
+                bytes,
+                count: counter.count(),
+                redirects,
+                elapsed: started.elapsed(),
+            });
+        }
+    }
+}
+
+/// Resolves a redirect's `Location` against the URL that sent it and
+/// refuses a downgrade from https to http.
+fn redirect_target(current: &Url, status: u16, location: Option<&[u8]>) -> Result<Url, Error> {
+    let location = location
+        .ok_or_else(|| Error::Protocol(format!("redirect {status} without a location header")))?;
+    let location = std::str::from_utf8(location).map_err(|_| {
+        Error::Protocol(format!("redirect {status} to a location that is not utf-8"))
+    })?;
+    let next = current.join(location)?;
+    if current.scheme() == Scheme::Https && next.scheme() == Scheme::Http {
+        return Err(Error::InsecureRedirect {
+            from: current.to_string(),
+            to: next.to_string(),
+        });
+    }
+    Ok(next)
+}
+
+/// Counts `needle` at `url` with a default [`Client`]: the whole library in
+/// one call.
+///
+/// # Example
+///
+/// ```no_run
+/// # futures_lite::future::block_on(async {
+/// let report = netcount::count("https://dotnetfoundation.org", ".NET").await?;
+/// println!("{}", report.count);
+/// # Ok::<(), netcount::Error>(())
+/// # });
+/// ```
+pub async fn count(url: &str, needle: &str) -> Result<Report, Error> {
+    let url = Url::parse(url)?;
+    let mut counter = Counter::new(needle)?;
+    Client::new().count(&url, &mut counter).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_targets() {
+        let base = Url::parse("https://a.example/x/y").unwrap();
+        let next = redirect_target(&base, 301, Some(b"../z?q")).unwrap();
+        assert_eq!(next.to_string(), "https://a.example/z?q");
+        let next = redirect_target(&base, 302, Some(b"//b.example/")).unwrap();
+        assert_eq!(next.to_string(), "https://b.example/");
+        assert!(matches!(
+            redirect_target(&base, 301, Some(b"http://a.example/")),
+            Err(Error::InsecureRedirect { .. })
+        ));
+        assert!(matches!(
+            redirect_target(&base, 307, None),
+            Err(Error::Protocol(m)) if m.contains("without a location")
+        ));
+        let plain = Url::parse("http://a.example/").unwrap();
+        assert!(redirect_target(&plain, 308, Some(b"https://a.example/")).is_ok());
+    }
+}

@@ -1,0 +1,670 @@
+//! The response body as an [`AsyncRead`], one explicit state per framing.
+//!
+//! [`Body`] hands out the body's bytes (the *payload*) and nothing else: no
+//! chunk-size lines, no trailers, nothing past a Content-Length. It ends
+//! (returns `Ok(0)`) only when the framing says the body is complete. A
+//! stream that closes earlier produces [`Error::Truncated`], wrapped in an
+//! `io::Error`; convert it back with `Error::from`.
+//!
+//! # How it works
+//!
+//! The body keeps a small buffer: bytes read past the response head, and the
+//! chunked framing's size lines. Payload is served from that buffer first;
+//! once it is empty, large reads go straight from the stream into the
+//! caller's buffer, so the common case (a big Content-Length or
+//! close-delimited body) copies nothing. One `poll_read` returns as many
+//! payload bytes as are available without waiting, across as many small
+//! chunks as the buffer holds.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use futures_lite::{AsyncRead, AsyncReadExt};
+
+use crate::counter::Counter;
+use crate::error::Error;
+
+/// The longest chunk-size line (size plus extensions) accepted.
+pub const MAX_CHUNK_LINE: usize = 4096;
+/// The most bytes of trailer fields accepted after the last chunk.
+pub const MAX_TRAILER_BYTES: usize = 64 * 1024;
+/// The longest single trailer line accepted (it must fit the buffer).
+const MAX_TRAILER_LINE: usize = 8 * 1024;
+/// The most trailer fields accepted after the last chunk.
+const MAX_TRAILERS: usize = 128;
+/// Size of the framing buffer (at least; it may start larger when the head
+/// was read with a larger buffer).
+const BUF_SIZE: usize = 16 * 1024;
+/// A read that wants fewer payload bytes than this goes through the framing
+/// buffer, so the next chunk-size line arrives in the same read.
+const DIRECT_READ_MIN: usize = 4096;
+
+/// How the body is delimited, decided from the response head.
+///
+/// # Example
+///
+/// ```
+/// use netcount::http::Framing;
+///
+/// assert_ne!(Framing::Length(0), Framing::Empty);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// No body at all (204, 304).
+    Empty,
+    /// Exactly this many bytes (`Content-Length`).
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+    /// Everything until the server closes the connection.
+    UntilClose,
+}
+
+/// Where the reader is within the framing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Content-Length: `remaining` payload bytes still to come, of `total`.
+    Length { remaining: u64, total: u64 },
+    /// Close-delimited: payload until the stream ends.
+    UntilClose,
+    /// Chunked: expecting a chunk-size line.
+    ChunkSize,
+    /// Chunked: inside a chunk's data, `remaining` bytes of it left (> 0).
+    ChunkData { remaining: u64 },
+    /// Chunked: after a chunk's data, expecting its CRLF.
+    ChunkDataEnd,
+    /// Chunked: after the last chunk, reading trailer lines; `bytes` and
+    /// `fields` count what was read so far, against the limits.
+    Trailers { bytes: usize, fields: usize },
+    /// The body is complete: every further read returns 0.
+    Done,
+}
+
+/// What one parsing step achieved.
+enum Step {
+    /// `n` payload bytes were written to the output.
+    Payload(usize),
+    /// The state advanced without payload (a size line, a CRLF, a trailer).
+    Framing,
+    /// The buffer does not hold enough to go on: read more.
+    NeedInput,
+}
+
+/// The response body, readable with `AsyncRead`.
+///
+/// It hands out the payload and nothing else: no chunk-size lines, no
+/// trailers, nothing past a Content-Length. A read returns `Ok(0)` only when
+/// the framing says the body is complete; a stream that closes earlier gives
+/// [`Error::Truncated`] inside an `io::Error` (convert back with
+/// `Error::from`). Payload is served from a small framing buffer first, then
+/// read straight from the stream into the caller's buffer, without a copy.
+///
+/// # Example
+///
+/// ```
+/// use futures_lite::AsyncReadExt;
+/// use netcount::http::{get, Replay};
+///
+/// # futures_lite::future::block_on(async {
+/// let reply = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello, and more";
+/// let url = netcount::url::Url::parse("http://h/")?;
+/// let mut body = get(Replay::new(reply), &url).await?.into_body();
+/// let mut text = String::new();
+/// body.read_to_string(&mut text).await?;
+/// assert_eq!(text, "hello"); // exactly Content-Length bytes
+/// # Ok::<(), netcount::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug)]
+pub struct Body<S> {
+    /// The connection, positioned after the bytes in `buf`.
+    stream: S,
+    /// Framing buffer: `buf[start..end]` holds bytes read from the stream
+    /// and not yet consumed. `buf.len()` is fixed after construction.
+    buf: Vec<u8>,
+    /// Start of the unconsumed bytes in `buf`; `start <= end`.
+    start: usize,
+    /// End of the unconsumed bytes in `buf`; `end <= buf.len()`.
+    end: usize,
+    /// Where the reader is within the framing.
+    state: State,
+    /// Payload bytes handed out so far.
+    received: u64,
+}
+
+impl<S: AsyncRead + Unpin> Body<S> {
+    /// A body delimited by `framing`, whose first bytes (already read from
+    /// `stream` along with the head) are `leftover`.
+    pub(crate) fn new(stream: S, framing: Framing, mut leftover: Vec<u8>) -> Body<S> {
+        let end = leftover.len();
+        let size = leftover.capacity().max(end).max(BUF_SIZE);
+        leftover.resize(size, 0);
+        let state = match framing {
+            Framing::Empty | Framing::Length(0) => State::Done,
+            Framing::Length(total) => State::Length {
+                remaining: total,
+                total,
+            },
+            Framing::Chunked => State::ChunkSize,
+            Framing::UntilClose => State::UntilClose,
+        };
+        Body {
+            stream,
+            buf: leftover,
+            start: 0,
+            end,
+            state,
+            received: 0,
+        }
+    }
+
+    /// Payload bytes read so far.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use futures_lite::AsyncReadExt;
+    /// use netcount::http::{get, Replay};
+    ///
+    /// # futures_lite::future::block_on(async {
+    /// let reply = "HTTP/1.1 200 OK\r\n\r\nuntil close";
+    /// let url = netcount::url::Url::parse("http://h/")?;
+    /// let mut body = get(Replay::new(reply), &url).await?.into_body();
+    /// body.read_to_end(&mut Vec::new()).await?;
+    /// assert_eq!(body.received(), 11);
+    /// # Ok::<(), netcount::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn received(&self) -> u64 {
+        self.received
+    }
+
+    /// Whether the framing says the whole body has been read.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use netcount::http::{get, Replay};
+    ///
+    /// # futures_lite::future::block_on(async {
+    /// let reply = "HTTP/1.1 204 No Content\r\n\r\n";
+    /// let url = netcount::url::Url::parse("http://h/")?;
+    /// assert!(get(Replay::new(reply), &url).await?.into_body().is_complete());
+    /// # Ok::<(), netcount::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn is_complete(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// The underlying stream.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use netcount::http::{get, Replay};
+    ///
+    /// # futures_lite::future::block_on(async {
+    /// let url = netcount::url::Url::parse("http://h/")?;
+    /// let mut body = get(Replay::new("HTTP/1.1 204 X\r\n\r\n"), &url).await?.into_body();
+    /// assert!(body.get_mut().sent().starts_with(b"GET / HTTP/1.1\r\n"));
+    /// # Ok::<(), netcount::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.stream
+    }
+
+    /// Reads the whole body through `counter`, using `buf` as the read
+    /// buffer, and returns the number of payload bytes.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use netcount::http::{get, Replay};
+    ///
+    /// # futures_lite::future::block_on(async {
+    /// let reply = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\
+    ///              2\r\n.N\r\n2\r\nET\r\n0\r\n\r\n";
+    /// let url = netcount::url::Url::parse("http://h/")?;
+    /// let mut body = get(Replay::new(reply), &url).await?.into_body();
+    /// let mut counter = netcount::Counter::new(".NET")?;
+    /// let bytes = body.count_into(&mut counter, &mut [0; 1024]).await?;
+    /// assert_eq!((counter.count(), bytes), (1, 4));
+    /// # Ok::<(), netcount::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn count_into(
+        &mut self,
+        counter: &mut Counter,
+        buf: &mut [u8],
+    ) -> Result<u64, Error> {
+        loop {
+            let n = self.read(buf).await?;
+            if n == 0 {
+                return Ok(self.received);
+            }
+            counter.feed(&buf[..n]);
+        }
+    }
+
+    /// One parsing step over the buffered bytes, writing payload to `out`.
+    fn step(&mut self, out: &mut [u8]) -> Result<Step, Error> {
+        let available = self.end - self.start;
+        match self.state {
+            State::Done => Ok(Step::Payload(0)),
+            State::Length { remaining, total } => {
+                if available == 0 {
+                    return Ok(Step::NeedInput);
+                }
+                let n = self.copy_payload(out, remaining);
+                self.state = match remaining - n as u64 {
+                    0 => State::Done,
+                    remaining => State::Length { remaining, total },
+                };
+                Ok(Step::Payload(n))
+            }
+            State::UntilClose => {
+                if available == 0 {
+                    return Ok(Step::NeedInput);
+                }
+                Ok(Step::Payload(self.copy_payload(out, u64::MAX)))
+            }
+            State::ChunkData { remaining } => {
+                if available == 0 {
+                    return Ok(Step::NeedInput);
+                }
+                let n = self.copy_payload(out, remaining);
+                self.state = match remaining - n as u64 {
+                    0 => State::ChunkDataEnd,
+                    remaining => State::ChunkData { remaining },
+                };
+                Ok(Step::Payload(n))
+            }
+            State::ChunkDataEnd => match &self.buf[self.start..self.end] {
+                [b'\r', b'\n', ..] => {
+                    self.start += 2;
+                    self.state = State::ChunkSize;
+                    Ok(Step::Framing)
+                }
+                [] | [b'\r'] => Ok(Step::NeedInput),
+                _ => Err(Error::Protocol(
+                    "chunk data not followed by crlf (the chunk size is wrong)".into(),
+                )),
+            },
+            State::ChunkSize => {
+                let Some(line) = self.take_line(MAX_CHUNK_LINE, "chunk size line")? else {
+                    return Ok(Step::NeedInput);
+                };
+                let size = parse_chunk_size(line)?;
+                self.state = match size {
+                    0 => State::Trailers {
+                        bytes: 0,
+                        fields: 0,
+                    },
+                    remaining => State::ChunkData { remaining },
+                };
+                Ok(Step::Framing)
+            }
+            State::Trailers { bytes, fields } => {
+                let room = (MAX_TRAILER_BYTES - bytes).min(MAX_TRAILER_LINE);
+                let Some(line) = self.take_line(room, "trailer field")? else {
+                    return Ok(Step::NeedInput);
+                };
+                let (length, empty) = (line.len() + 2, line.is_empty());
+                if !empty && !line.contains(&b':') {
+                    return Err(Error::Protocol("malformed trailer field".into()));
+                }
+                self.state = if empty {
+                    State::Done
+                } else if fields == MAX_TRAILERS {
+                    return Err(Error::Protocol(format!(
+                        "more than {MAX_TRAILERS} trailer fields"
+                    )));
+                } else {
+                    State::Trailers {
+                        bytes: bytes + length,
+                        fields: fields + 1,
+                    }
+                };
+                Ok(Step::Framing)
+            }
+        }
+    }
+
+    /// Copies up to `limit` buffered payload bytes into `out`.
+    fn copy_payload(&mut self, out: &mut [u8], limit: u64) -> usize {
+        let available = self.end - self.start;
+        let n = available
+            .min(out.len())
+            .min(usize::try_from(limit).unwrap_or(usize::MAX));
+        out[..n].copy_from_slice(&self.buf[self.start..self.start + n]);
+        self.start += n;
+        self.received += n as u64;
+        n
+    }
+
+    /// Takes one CRLF-terminated line (without the CRLF) from the buffer, or
+    /// `None` if the buffer holds no complete line yet. A line longer than
+    /// `max` bytes, or ending in a bare LF, is an error naming `what`.
+    fn take_line(&mut self, max: usize, what: &str) -> Result<Option<&[u8]>, Error> {
+        let pending = &self.buf[self.start..self.end];
+        let Some(lf) = memchr::memchr(b'\n', pending) else {
+            if pending.len() > max {
+                return Err(Error::Protocol(format!("{what} longer than {max} bytes")));
+            }
+            return Ok(None);
+        };
+        if lf + 1 > max {
+            return Err(Error::Protocol(format!("{what} longer than {max} bytes")));
+        }
+        if lf == 0 || pending[lf - 1] != b'\r' {
+            return Err(Error::Protocol(format!("{what} ends in a bare lf")));
+        }
+        let line = self.start..self.start + lf - 1;
+        self.start += lf + 1;
+        Ok(Some(&self.buf[line]))
+    }
+
+    /// Payload bytes the current state can still take from one direct read
+    /// into the caller's buffer, or 0 if the framing buffer should be used.
+    fn direct_read_limit(&self, out_len: usize) -> usize {
+        let wanted = match self.state {
+            State::Length { remaining, .. } | State::ChunkData { remaining } => {
+                usize::try_from(remaining).unwrap_or(usize::MAX)
+            }
+            State::UntilClose => usize::MAX,
+            _ => 0,
+        };
+        let n = wanted.min(out_len);
+        if self.start == self.end && n >= DIRECT_READ_MIN {
+            n
+        } else {
+            0
+        }
+    }
+
+    /// The error for a stream that ended in the current state.
+    fn eof_error(&self, tls_unclean: bool) -> Error {
+        let received = self.received;
+        match self.state {
+            State::Length { total, .. } => Error::Truncated(format!(
+                "connection closed after {received} of {total} bytes (content-length)"
+            )),
+            State::UntilClose if tls_unclean => Error::Truncated(
+                "connection closed without tls close_notify; body may be truncated".into(),
+            ),
+            State::Trailers { .. } => {
+                Error::Truncated("connection closed in the chunked trailer section".into())
+            }
+            _ => Error::Truncated(format!(
+                "connection closed before the last chunk (after {received} bytes of chunked body)"
+            )),
+        }
+    }
+
+    /// Handles the result of one read from the stream (`Ok(0)` is EOF).
+    /// Returns `Ok(true)` when the body ended cleanly.
+    fn after_read(&mut self, result: io::Result<usize>) -> io::Result<usize> {
+        match result {
+            Ok(0) if self.state == State::UntilClose => {
+                self.state = State::Done;
+                Ok(0)
+            }
+            Ok(0) => Err(self.eof_error(false).into()),
+            // rustls reports a close without close_notify as UnexpectedEof.
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Err(self.eof_error(true).into()),
+            other => other,
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Body<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        out: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        let mut written = 0;
+        loop {
+            if written == out.len() || this.state == State::Done {
+                return Poll::Ready(Ok(written));
+            }
+            // Parse what is buffered, without waiting.
+            match this.step(&mut out[written..])? {
+                Step::Payload(n) => {
+                    written += n;
+                    continue;
+                }
+                Step::Framing => continue,
+                Step::NeedInput if written > 0 => return Poll::Ready(Ok(written)),
+                Step::NeedInput => {}
+            }
+
+            // Nothing buffered and nothing handed out yet: read. A large
+            // payload read goes straight into `out`, without a copy.
+            let direct = this.direct_read_limit(out.len());
+            if direct > 0 {
+                let result = ready!(Pin::new(&mut this.stream).poll_read(cx, &mut out[..direct]));
+                let n = this.after_read(result)?;
+                if n == 0 {
+                    return Poll::Ready(Ok(0));
+                }
+                this.received += n as u64;
+                this.state = match this.state {
+                    State::Length { remaining, .. } if remaining == n as u64 => State::Done,
+                    State::Length { remaining, total } => State::Length {
+                        remaining: remaining - n as u64,
+                        total,
+                    },
+                    State::ChunkData { remaining } if remaining == n as u64 => State::ChunkDataEnd,
+                    State::ChunkData { remaining } => State::ChunkData {
+                        remaining: remaining - n as u64,
+                    },
+                    other => other,
+                };
+                return Poll::Ready(Ok(n));
+            }
+
+            // Otherwise refill the framing buffer: move the unconsumed bytes
+            // to the front and read after them.
+            if this.start == this.end {
+                (this.start, this.end) = (0, 0);
+            } else if this.start > 0 {
+                this.buf.copy_within(this.start..this.end, 0);
+                (this.start, this.end) = (0, this.end - this.start);
+            }
+            let end = this.end;
+            let result = ready!(Pin::new(&mut this.stream).poll_read(cx, &mut this.buf[end..]));
+            let n = this.after_read(result)?;
+            if n == 0 {
+                return Poll::Ready(Ok(0));
+            }
+            this.end += n;
+        }
+    }
+}
+
+/// Parses a chunk-size line: hex digits, then optional whitespace and
+/// `;extensions` (ignored).
+fn parse_chunk_size(line: &[u8]) -> Result<u64, Error> {
+    let digits = line
+        .iter()
+        .position(|b| !b.is_ascii_hexdigit())
+        .unwrap_or(line.len());
+    let rest = line[digits..].trim_ascii_start();
+    let invalid = || {
+        Error::Protocol(format!(
+            "invalid chunk size line {:?}",
+            super::head::shorten(line)
+        ))
+    };
+    if digits == 0 || !(rest.is_empty() || rest[0] == b';') {
+        return Err(invalid());
+    }
+    line[..digits].iter().try_fold(0u64, |size, &d| {
+        let digit = (d as char).to_digit(16).unwrap_or(0);
+        size.checked_mul(16)
+            .map(|size| size + u64::from(digit))
+            .ok_or_else(|| Error::Protocol("chunk size overflows 64 bits".into()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_lite::future::block_on;
+
+    /// A stream that hands out `data` in pieces of the given sizes (cycled).
+    struct Pieces {
+        data: Vec<u8>,
+        at: usize,
+        sizes: Vec<usize>,
+        next: usize,
+    }
+
+    impl AsyncRead for Pieces {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            let size = self.sizes[self.next % self.sizes.len()];
+            self.next += 1;
+            let n = size.min(buf.len()).min(self.data.len() - self.at);
+            buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Poll::Ready(Ok(n))
+        }
+    }
+
+    fn read_body(
+        framing: Framing,
+        wire: &[u8],
+        sizes: &[usize],
+        out: usize,
+    ) -> Result<Vec<u8>, Error> {
+        let stream = Pieces {
+            data: wire.to_vec(),
+            at: 0,
+            sizes: sizes.to_vec(),
+            next: 0,
+        };
+        let mut body = Body::new(stream, framing, Vec::new());
+        let mut all = Vec::new();
+        let mut buf = vec![0; out];
+        block_on(async {
+            loop {
+                let n = body.read(&mut buf).await?;
+                if n == 0 {
+                    return Ok::<_, std::io::Error>(all);
+                }
+                all.extend_from_slice(&buf[..n]);
+            }
+        })
+        .map_err(Error::from)
+    }
+
+    /// Encodes `payload` as chunks of the given sizes.
+    fn chunked(payload: &[u8], size: usize, ext: &str, trailers: &str) -> Vec<u8> {
+        let mut wire = Vec::new();
+        for chunk in payload.chunks(size) {
+            wire.extend_from_slice(format!("{:x}{ext}\r\n", chunk.len()).as_bytes());
+            wire.extend_from_slice(chunk);
+            wire.extend_from_slice(b"\r\n");
+        }
+        wire.extend_from_slice(format!("0{ext}\r\n{trailers}\r\n").as_bytes());
+        wire
+    }
+
+    #[test]
+    fn chunked_decoding_survives_every_read_size() {
+        let payload: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+        for chunk in [1, 2, 7, 100, 4096, 5000] {
+            for (ext, trailers) in [("", ""), (";a=b ; c", "X-T: 1\r\nY: 2\r\n")] {
+                let wire = chunked(&payload, chunk, ext, trailers);
+                for sizes in [&[1][..], &[2, 3], &[17], &[9000], &[1, 5000, 3]] {
+                    for out in [1, 10, 8192] {
+                        let got = read_body(Framing::Chunked, &wire, sizes, out).unwrap();
+                        assert_eq!(got, payload, "chunk {chunk} sizes {sizes:?} out {out}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn length_stops_at_exactly_n_bytes() {
+        let got = read_body(Framing::Length(5), b"helloEXTRA", &[3], 64).unwrap();
+        assert_eq!(got, b"hello");
+        let got = read_body(Framing::Length(5000), &[7; 6000], &[6000], 8192).unwrap();
+        assert_eq!(got.len(), 5000);
+    }
+
+    #[test]
+    fn early_eof_is_truncation_in_every_framing() {
+        let error = read_body(Framing::Length(10), b"12345", &[2], 64).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "body truncated: connection closed after 5 of 10 bytes (content-length)"
+        );
+        let wire = chunked(b"hello world", 4, "", "");
+        for cut in 0..wire.len() {
+            let result = read_body(Framing::Chunked, &wire[..cut], &[3], 64);
+            assert!(
+                matches!(result, Err(Error::Truncated(_))),
+                "cut at {cut}: {result:?}"
+            );
+        }
+        assert_eq!(
+            read_body(Framing::UntilClose, b"all of it", &[4], 64).unwrap(),
+            b"all of it"
+        );
+    }
+
+    #[test]
+    fn malformed_chunked_framing_is_an_error() {
+        for wire in [
+            &b"x\r\n"[..],
+            b"\r\n",
+            b"-1\r\n",
+            b"5 5\r\nhello\r\n0\r\n\r\n",
+            b"10000000000000000\r\n",
+            b"3\r\nabcX\r\n0\r\n\r\n",
+            b"3\r\nabc\n0\r\n\r\n",
+            b"3\nabc\r\n0\r\n\r\n",
+            b"0\r\nno colon\r\n\r\n",
+        ] {
+            let result = read_body(Framing::Chunked, wire, &[64], 64);
+            assert!(
+                matches!(result, Err(Error::Protocol(_))),
+                "{wire:?}: {result:?}"
+            );
+        }
+        // A size line longer than the limit, even without a line end.
+        let long = [b"1;".as_slice(), &[b'a'; MAX_CHUNK_LINE]].concat();
+        let result = read_body(Framing::Chunked, &long, &[100_000], 64);
+        assert!(matches!(result, Err(Error::Protocol(m)) if m.contains("longer than")));
+        // Endless trailers.
+        let mut wire = b"0\r\n".to_vec();
+        for _ in 0..10_000 {
+            wire.extend_from_slice(b"X-Trailer: aaaaaaaaaa\r\n");
+        }
+        let result = read_body(Framing::Chunked, &wire, &[1000], 64);
+        assert!(matches!(result, Err(Error::Protocol(_))), "{result:?}");
+    }
+
+    #[test]
+    fn chunk_sizes_parse_strictly() {
+        assert_eq!(parse_chunk_size(b"0").unwrap(), 0);
+        assert_eq!(parse_chunk_size(b"fF").unwrap(), 255);
+        assert_eq!(parse_chunk_size(b"a ;ext=1").unwrap(), 10);
+        assert_eq!(parse_chunk_size(b"ffffffffffffffff").unwrap(), u64::MAX);
+        assert!(parse_chunk_size(b"10000000000000000").is_err());
+        assert!(parse_chunk_size(b"0x5").is_err());
+        assert!(parse_chunk_size(b"+5").is_err());
+        assert!(parse_chunk_size(b"").is_err());
+    }
+}

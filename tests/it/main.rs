@@ -1,0 +1,6 @@
+//! Integration tests: one binary, a module per area, loopback servers only.
+
+mod cli;
+mod client;
+mod interop;
+mod support;
