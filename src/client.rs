@@ -194,8 +194,8 @@ impl ClientBuilder {
     /// ```
     /// use netcount::AddressPolicy;
     ///
-    /// let no_loopback = AddressPolicy::new(|_: &str, ip: std::net::IpAddr| {
-    ///     if ip.is_loopback() { Err("loopback".into()) } else { Ok(()) }
+    /// let no_loopback = AddressPolicy::new(|_: &str, addr: std::net::SocketAddr| {
+    ///     if addr.ip().is_loopback() { Err("loopback".into()) } else { Ok(()) }
     /// });
     /// let client = netcount::Client::builder().address_policy(no_loopback).build();
     /// # let _ = client;

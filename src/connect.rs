@@ -25,25 +25,26 @@ use crate::url::{Host, Scheme, Url};
 
 /// A check run on every resolved address before connecting: `Ok(())` to
 /// allow, `Err(reason)` to refuse. Receives the host name from the URL and
-/// one resolved address.
+/// one resolved address with the port that would be connected to. It runs
+/// on every redirect hop.
 ///
 /// # Example
 ///
 /// ```
-/// use std::net::IpAddr;
+/// use std::net::SocketAddr;
 /// use netcount::AddressPolicy;
 ///
-/// let policy = AddressPolicy::new(|_host: &str, addr: IpAddr| {
-///     if addr.is_loopback() { Err("loopback".to_string()) } else { Ok(()) }
+/// let policy = AddressPolicy::new(|_host: &str, addr: SocketAddr| {
+///     if addr.ip().is_loopback() { Err("loopback".to_string()) } else { Ok(()) }
 /// });
-/// assert!(policy.check("h", "127.0.0.1".parse().unwrap()).is_err());
-/// assert!(policy.check("h", "192.0.2.1".parse().unwrap()).is_ok());
+/// assert!(policy.check("h", "127.0.0.1:80".parse().unwrap()).is_err());
+/// assert!(policy.check("h", "192.0.2.1:80".parse().unwrap()).is_ok());
 /// ```
 #[derive(Clone)]
 pub struct AddressPolicy(Arc<PolicyFn>);
 
 /// The function inside an [`AddressPolicy`].
-type PolicyFn = dyn Fn(&str, IpAddr) -> Result<(), String> + Send + Sync;
+type PolicyFn = dyn Fn(&str, SocketAddr) -> Result<(), String> + Send + Sync;
 
 impl AddressPolicy {
     /// A policy from a function.
@@ -52,9 +53,11 @@ impl AddressPolicy {
     ///
     /// ```
     /// let allow_all = netcount::AddressPolicy::new(|_: &str, _| Ok(()));
-    /// assert!(allow_all.check("h", "10.0.0.1".parse().unwrap()).is_ok());
+    /// assert!(allow_all.check("h", "10.0.0.1:80".parse().unwrap()).is_ok());
     /// ```
-    pub fn new(check: impl Fn(&str, IpAddr) -> Result<(), String> + Send + Sync + 'static) -> Self {
+    pub fn new(
+        check: impl Fn(&str, SocketAddr) -> Result<(), String> + Send + Sync + 'static,
+    ) -> Self {
         AddressPolicy(Arc::new(check))
     }
 
@@ -64,9 +67,9 @@ impl AddressPolicy {
     ///
     /// ```
     /// let deny_all = netcount::AddressPolicy::new(|_: &str, _| Err("no".into()));
-    /// assert_eq!(deny_all.check("h", "192.0.2.1".parse().unwrap()), Err("no".to_string()));
+    /// assert_eq!(deny_all.check("h", "192.0.2.1:80".parse().unwrap()), Err("no".to_string()));
     /// ```
-    pub fn check(&self, host: &str, addr: IpAddr) -> Result<(), String> {
+    pub fn check(&self, host: &str, addr: SocketAddr) -> Result<(), String> {
         (self.0)(host, addr)
     }
 }
@@ -132,10 +135,10 @@ pub(crate) async fn connect(url: &Url, options: &ConnectOptions<'_>) -> Result<S
     if let Some(policy) = options.policy {
         for addr in &addrs {
             policy
-                .check(url.host_str(), addr.ip())
+                .check(url.host_str(), *addr)
                 .map_err(|reason| Error::AddressNotAllowed {
                     host: url.host_str().to_string(),
-                    addr: addr.ip(),
+                    addr: *addr,
                     reason,
                 })?;
         }

@@ -136,8 +136,8 @@ pub enum Error {
     AddressNotAllowed {
         /// The host name from the URL.
         host: String,
-        /// The address that was refused.
-        addr: std::net::IpAddr,
+        /// The address (and port) that was refused.
+        addr: SocketAddr,
         /// Why the policy refused it.
         reason: String,
     },

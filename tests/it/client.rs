@@ -533,3 +533,30 @@ fn bring_your_own_transport_over_a_real_socket() {
         assert_eq!(counter.count(), 1);
     });
 }
+
+#[test]
+fn the_address_policy_is_asked_on_every_hop() {
+    let target = serve(vec![send(ok_with_length(".NET"))]);
+    let location = target.url("/");
+    let origin = serve(vec![send(format!(
+        "HTTP/1.1 302 Found\r\nLocation: {location}\r\n\r\n"
+    ))]);
+    let allowed_port = origin.addr.port();
+    let policy = netcount::AddressPolicy::new(move |_: &str, addr: std::net::SocketAddr| {
+        if addr.port() == allowed_port {
+            Ok(())
+        } else {
+            Err(format!("port {} is not allowed", addr.port()))
+        }
+    });
+    let client = netcount::Client::builder().address_policy(policy).build();
+    let error = expect_error(count_with(&client, &origin.url("/"), ".NET"));
+    assert!(
+        matches!(&error, Error::AddressNotAllowed { addr, .. } if *addr == target.addr),
+        "{error}"
+    );
+    assert!(
+        target.requests().is_empty(),
+        "the refused address was connected to"
+    );
+}
