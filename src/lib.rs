@@ -75,6 +75,7 @@ mod connect;
 pub mod counter;
 pub mod error;
 pub mod http;
+pub mod json;
 mod timeout;
 #[cfg(feature = "tls")]
 mod tls;

@@ -1,0 +1,110 @@
+//! Minimal JSON output: the report and error objects the CLI's `--json` and
+//! the web API print. Writing is all we need, so no JSON crate is pulled in.
+
+use std::fmt::Write;
+
+use crate::client::Report;
+use crate::error::Error;
+
+/// `text` as a JSON string literal, quoted and escaped (RFC 8259 §7).
+///
+/// # Example
+///
+/// ```
+/// assert_eq!(netcount::json::string("a\"b\\c\n\u{1}"), r#""a\"b\\c\n\u0001""#);
+/// ```
+pub fn string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' || c == '\u{2028}' || c == '\u{2029}' => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+impl Report {
+    /// The report as one line of JSON:
+    /// `{"url","final_url","status","count","bytes","redirects","elapsed_ms"}`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let url = netcount::Url::parse("http://example.org/")?;
+    /// let report = netcount::Report {
+    ///     url: url.clone(), final_url: url, status: 200, bytes: 10, count: 1,
+    ///     redirects: 0, elapsed: Duration::from_millis(12),
+    /// };
+    /// assert_eq!(
+    ///     report.to_json(),
+    ///     r#"{"url":"http://example.org/","final_url":"http://example.org/","status":200,"count":1,"bytes":10,"redirects":0,"elapsed_ms":12}"#
+    /// );
+    /// # Ok::<(), netcount::Error>(())
+    /// ```
+    pub fn to_json(&self) -> String {
+        format!(
+            r#"{{"url":{},"final_url":{},"status":{},"count":{},"bytes":{},"redirects":{},"elapsed_ms":{}}}"#,
+            string(&self.url.to_string()),
+            string(&self.final_url.to_string()),
+            self.status,
+            self.count,
+            self.bytes,
+            self.redirects,
+            self.elapsed.as_millis(),
+        )
+    }
+}
+
+impl Error {
+    /// The error as a JSON object `{"kind":...,"message":...}`, with
+    /// `"status"` added for [`Error::Status`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let error = netcount::Error::Status { code: 404, reason: "Not Found".into() };
+    /// assert_eq!(
+    ///     error.to_json(),
+    ///     r#"{"kind":"status","message":"http status 404 not found","status":404}"#
+    /// );
+    /// ```
+    pub fn to_json(&self) -> String {
+        let status = match self {
+            Error::Status { code, .. } => format!(r#","status":{code}"#),
+            _ => String::new(),
+        };
+        format!(
+            r#"{{"kind":{},"message":{}{status}}}"#,
+            string(self.kind()),
+            string(&self.to_string())
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_control_character_is_escaped_and_the_result_parses() {
+        let text: String = (0u32..0x80)
+            .filter_map(char::from_u32)
+            .chain("é€😀\u{2028}".chars())
+            .collect();
+        let quoted = string(&text);
+        assert!(!quoted.chars().any(|c| (c as u32) < 0x20));
+        let back: String = serde_json::from_str(&quoted).unwrap();
+        assert_eq!(back, text);
+    }
+}
