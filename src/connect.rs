@@ -128,6 +128,12 @@ async fn resolve(url: &Url) -> Result<Vec<SocketAddr>, Error> {
 
 /// Connects to the URL's host: resolve, check, try each address, TLS.
 pub(crate) async fn connect(url: &Url, options: &ConnectOptions<'_>) -> Result<Stream, Error> {
+    // Without TLS support, fail before touching the network.
+    #[cfg(not(feature = "tls"))]
+    if url.scheme() == Scheme::Https {
+        return Err(Error::TlsUnavailable);
+    }
+
     // Resolve once.
     let addrs = resolve(url).await?;
 
@@ -158,7 +164,7 @@ pub(crate) async fn connect(url: &Url, options: &ConnectOptions<'_>) -> Result<S
             Ok(Stream::Tls(Box::new(tls)))
         }
         #[cfg(not(feature = "tls"))]
-        Scheme::Https => Err(Error::TlsUnavailable),
+        Scheme::Https => unreachable!("refused above"),
     }
 }
 
@@ -237,5 +243,39 @@ impl AsyncWrite for Stream {
             #[cfg(feature = "tls")]
             Stream::Tls(s) => Pin::new(&mut **s).poll_close(cx),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(not(feature = "tls"))]
+    #[test]
+    fn https_without_tls_is_a_clear_error_before_any_connection() {
+        let url = Url::parse("https://127.0.0.1:1/").unwrap();
+        let options = ConnectOptions {
+            connect_timeout: Duration::from_secs(1),
+            policy: None,
+        };
+        let error = future::block_on(connect(&url, &options)).unwrap_err();
+        assert!(matches!(error, Error::TlsUnavailable), "{error}");
+        assert!(error.to_string().contains("`tls` feature"));
+    }
+
+    #[test]
+    fn a_refused_address_is_never_connected_to() {
+        let url = Url::parse("http://127.0.0.1:9/").unwrap();
+        let policy = AddressPolicy::new(|_: &str, _| Err("denied".into()));
+        #[cfg(feature = "tls")]
+        let tls = crate::tls::TlsConnector::new(&[]).unwrap();
+        let options = ConnectOptions {
+            connect_timeout: Duration::from_secs(1),
+            policy: Some(&policy),
+            #[cfg(feature = "tls")]
+            tls: &tls,
+        };
+        let error = future::block_on(connect(&url, &options)).unwrap_err();
+        assert!(matches!(error, Error::AddressNotAllowed { .. }), "{error}");
     }
 }

@@ -4,3 +4,4 @@ mod cli;
 mod client;
 mod interop;
 mod support;
+mod tls;
