@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# End-to-end benchmark: netcount against curl, grep, rg and a read-and-discard
+# reader, all fetching the same bodies from nginx on loopback, in one run.
+#
+#   bash bench/e2e.sh            # everything (takes a few minutes)
+#   QUICK=1 bash bench/e2e.sh    # fewer hyperfine runs
+#
+# Needs: nginx, curl, hyperfine, ripgrep, openssl, GNU time (installed with
+# apt-get when missing and running as root). Prints counts (which must all
+# agree before anything is timed), times, and ratios against baselines
+# measured in the same run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+need=()
+for tool in nginx:nginx curl:curl hyperfine:hyperfine rg:ripgrep openssl:openssl /usr/bin/time:time python3:python3; do
+    command -v "${tool%%:*}" >/dev/null || need+=("${tool#*:}")
+done
+if ((${#need[@]})); then
+    echo "installing: ${need[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+runs=10
+[[ ${QUICK:-} ]] && runs=3
+
+echo "== build"
+cargo build --release -q
+(cd bench/reader && cargo build --release -q)
+netcount=$root/target/release/netcount
+reader=$root/bench/reader/target/release/netcount-bench-reader
+
+work=$(mktemp -d)
+trap 'kill $(cat "$work/nginx.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
+chmod 755 "$work"
+mkdir -p "$work/www" "$work/tmp"
+
+echo "== corpora"
+python3 - "$work/www" <<'PY'
+import random, sys, os
+out = sys.argv[1]
+filler = (b'<div class="content"><p>Lorem ipsum dolor sit amet, consectetur adipiscing '
+          b'elit, sed do eiusmod tempor. NET .net <a href="/docs/">docs</a></p></div>\n')
+def make(name, size, every):
+    rnd = random.Random(7)
+    block = bytearray()
+    # Build a 4 MiB block, then repeat it: fast, and still realistic.
+    while len(block) < 4 << 20:
+        gap = every // 2 + rnd.randrange(every)
+        block += (filler * (gap // len(filler) + 1))[:gap] + b".NET"
+    block = bytes(block[:4 << 20])
+    with open(os.path.join(out, name), "wb") as f:
+        for _ in range(size // len(block)):
+            f.write(block)
+        f.write(block[:size % len(block)])
+make("sparse.html", 256 << 20, 20 * 1024)
+make("dense.html", 256 << 20, 50)
+make("big.html", 1 << 30, 20 * 1024)
+make("small.html", 100 << 10, 2 * 1024)
+PY
+
+echo "== tls certificates"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=netcount bench ca" \
+    -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+    -keyout "$work/leaf.key" -out "$work/leaf.csr" 2>/dev/null
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$work/ext"
+openssl x509 -req -in "$work/leaf.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" \
+    -CAcreateserial -days 2 -extfile "$work/ext" -out "$work/leaf.pem" 2>/dev/null
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+tls_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > "$work/nginx.conf" <<CONF
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    sendfile on;
+    client_body_temp_path $work/tmp;
+    proxy_temp_path $work/tmp;
+    fastcgi_temp_path $work/tmp;
+    uwsgi_temp_path $work/tmp;
+    scgi_temp_path $work/tmp;
+    keepalive_requests 100000;
+    server {
+        listen 127.0.0.1:$port;
+        listen 127.0.0.1:$tls_port ssl;
+        ssl_certificate $work/leaf.pem;
+        ssl_certificate_key $work/leaf.key;
+        root $work/www;
+    }
+}
+CONF
+nginx -c "$work/nginx.conf"
+sleep 0.5
+base=http://127.0.0.1:$port
+tls=https://localhost:$tls_port
+
+echo "== counts (must agree before timing)"
+for corpus in sparse dense; do
+    url=$base/$corpus.html
+    a=$("$netcount" "$url")
+    b=$(curl -s "$url" | grep -Fao .NET | wc -l)
+    c=$(curl -s "$url" | rg -Fa --count-matches .NET)
+    d=$("$netcount" --cacert "$work/ca.pem" "$tls/$corpus.html")
+    echo "$corpus: netcount $a, grep $b, rg $c, netcount over tls $d"
+    [[ $a == "$b" && $a == "$c" && $a == "$d" ]] || { echo "COUNTS DISAGREE"; exit 1; }
+done
+
+json=$work/results
+mkdir -p "$json"
+for corpus in sparse dense; do
+    url=$base/$corpus.html
+    echo "== $corpus 256 MiB over http"
+    hyperfine -N --warmup 2 --runs "$runs" --export-json "$json/$corpus.json" \
+        -n netcount "$netcount $url" \
+        -n reader "$reader 127.0.0.1:$port /$corpus.html" \
+        -n curl "curl -s -o /dev/null $url" \
+        -n curl-grep "bash -c 'curl -s $url | grep -Fao .NET | wc -l'" \
+        -n curl-rg "bash -c 'curl -s $url | rg -Fa --count-matches .NET'" >/dev/null
+done
+
+echo "== sparse 256 MiB over https"
+hyperfine -N --warmup 2 --runs "$runs" --export-json "$json/tls.json" \
+    -n netcount "$netcount --cacert $work/ca.pem $tls/sparse.html" \
+    -n curl "curl -s --cacert $work/ca.pem -o /dev/null $tls/sparse.html" >/dev/null
+
+echo "== 1,000 URLs of 100 KiB at -j 64"
+for i in $(seq 1000); do echo "$base/small.html?$i"; done > "$work/urls.txt"
+if "$netcount" --help | grep -q -- --input; then
+    hyperfine -N --warmup 1 --runs "$runs" --export-json "$json/many.json" \
+        -n netcount "$netcount -q -j 64 --input $work/urls.txt" \
+        -n xargs-curl "bash -c 'xargs -P 64 -n 1 curl -s -o /dev/null < $work/urls.txt'" >/dev/null
+else
+    echo "(skipped: this netcount has no --input)"
+fi
+
+echo "== peak RSS, 1 GiB body"
+/usr/bin/time -v "$netcount" "$base/big.html" 2> "$work/time.txt" >/dev/null
+rss_kib=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time.txt")
+/usr/bin/time -v "$reader" 127.0.0.1:$port /big.html 2> "$work/time2.txt" >/dev/null
+reader_kib=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time2.txt")
+
+echo
+echo "== results (mean wall time; ratios from the same run)"
+python3 - "$json" "$rss_kib" "$reader_kib" <<'PY'
+import json, os, sys
+d, rss, reader_rss = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def load(name):
+    path = os.path.join(d, name + ".json")
+    if not os.path.exists(path):
+        return None
+    return {r["command"]: r["mean"] for r in json.load(open(path))["results"]}
+for corpus in ("sparse", "dense"):
+    t = load(corpus)
+    print(f"{corpus} 256 MiB: " + ", ".join(f"{k} {v*1000:.0f} ms" for k, v in t.items()))
+    print(f"  netcount throughput / reader throughput: {t['reader']/t['netcount']:.2f}")
+    print(f"  netcount time / curl -o /dev/null time:  {t['netcount']/t['curl']:.2f}")
+    print(f"  netcount time / curl|grep time:          {t['netcount']/t['curl-grep']:.2f}")
+    print(f"  netcount time / curl|rg time:            {t['netcount']/t['curl-rg']:.2f}")
+t = load("tls")
+print(f"https sparse 256 MiB: netcount {t['netcount']*1000:.0f} ms, curl {t['curl']*1000:.0f} ms, "
+      f"ratio {t['netcount']/t['curl']:.2f}")
+t = load("many")
+if t:
+    print(f"1,000 x 100 KiB at -j 64: netcount {t['netcount']*1000:.0f} ms, xargs curl "
+          f"{t['xargs-curl']*1000:.0f} ms, ratio {t['netcount']/t['xargs-curl']:.2f}")
+print(f"peak RSS, 1 GiB body: netcount {rss/1024:.1f} MiB, reader {reader_rss/1024:.1f} MiB")
+PY
