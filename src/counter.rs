@@ -399,19 +399,7 @@ mod tests {
         counter.count()
     }
 
-    /// A small xorshift generator: deterministic, seeded, dependency-free.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
+    use crate::testing::XorShift as Rng;
 
     #[test]
     fn empty_needle_is_an_error() {

@@ -118,6 +118,8 @@ pub mod counter;
 pub mod error;
 pub mod http;
 pub mod json;
+#[cfg(test)]
+mod testing;
 mod timeout;
 #[cfg(feature = "tls")]
 mod tls;

@@ -1716,25 +1716,8 @@ mod tests {
 
     // ----- generated inputs -----
 
-    /// A tiny xorshift pseudo-random generator, so the tests need no crates
-    /// and give the same inputs on every run.
-    struct XorShift(u64);
+    use crate::testing::XorShift;
 
-    impl XorShift {
-        fn next_u64(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            // n is small, so the modulo bias does not matter here.
-            (self.next_u64() % n as u64) as usize
-        }
-    }
-
-    /// Builds a random string out of pieces that matter to the parser.
     fn random_text(rng: &mut XorShift) -> String {
         const PIECES: &[&str] = &[
             "/", "//", ".", "..", "./", "../", "/.", "/..", "?", "#", ":", "@", "[", "]", "%",

@@ -22,6 +22,25 @@ fn expect_error(result: Result<netcount::Report, Error>) -> Error {
     }
 }
 
+/// Checks that `error` is a timeout in `phase`.
+fn assert_timeout(error: &Error, phase: TimeoutPhase) {
+    assert!(
+        matches!(error, Error::Timeout { phase: p, .. } if *p == phase),
+        "expected a timeout waiting for {phase}, got: {error}"
+    );
+}
+
+/// Serves `steps`, counts there, and checks the error message says `what`.
+fn assert_fails_saying(steps: Vec<Step>, what: &str) -> Error {
+    let server = serve(steps);
+    let error = expect_error(count(&server.url("/"), ".NET"));
+    assert!(
+        error.to_string().contains(what),
+        "expected {what:?} in: {error}"
+    );
+    error
+}
+
 #[test]
 fn content_length_body() {
     let server = serve(vec![send(ok_with_length(PAGE))]);
@@ -230,51 +249,33 @@ fn compressed_bodies_are_refused() {
 #[test]
 fn huge_and_endless_heads_are_refused() {
     let huge = format!("HTTP/1.1 200 OK\r\nX-Big: {}\r\n\r\n", "a".repeat(2 << 20));
-    let server = serve(vec![send(huge)]);
-    let error = expect_error(count(&server.url("/"), ".NET"));
-    assert!(
-        error.to_string().contains("larger than 65536 bytes"),
-        "{error}"
-    );
+    assert_fails_saying(vec![send(huge)], "larger than 65536 bytes");
 
     // Headers that never end: cut off at the size limit, not read forever.
     let mut endless = vec![send("HTTP/1.1 200 OK\r\n")];
     endless.extend((0..100_000).map(|i| send(format!("X-{i}: v\r\n"))));
-    let server = serve(endless);
-    let error = expect_error(count(&server.url("/"), ".NET"));
-    assert!(
-        error.to_string().contains("larger than 65536 bytes"),
-        "{error}"
-    );
+    assert_fails_saying(endless, "larger than 65536 bytes");
 
     // A complete head with one field too many.
     let fields: String = (0..129).map(|i| format!("X-{i}: v\r\n")).collect();
-    let server = serve(vec![send(format!("HTTP/1.1 200 OK\r\n{fields}\r\n"))]);
-    let error = expect_error(count(&server.url("/"), ".NET"));
-    assert!(
-        error.to_string().contains("more than 128 header fields"),
-        "{error}"
+    assert_fails_saying(
+        vec![send(format!("HTTP/1.1 200 OK\r\n{fields}\r\n"))],
+        "more than 128 header fields",
     );
 }
 
 #[test]
 fn non_http_and_empty_replies_are_errors() {
-    let server = serve(vec![send("SSH-2.0-OpenSSH_9.2\r\n\r\n")]);
-    let error = expect_error(count(&server.url("/"), ".NET"));
-    assert!(
-        error.to_string().contains("not an http/1.x response"),
-        "{error}"
+    assert_fails_saying(
+        vec![send("SSH-2.0-OpenSSH_9.2\r\n\r\n")],
+        "not an http/1.x response",
     );
 
-    let server = serve(vec![]);
-    let error = expect_error(count(&server.url("/"), ".NET"));
-    assert!(error.to_string().contains("empty reply"), "{error}");
+    assert_fails_saying(vec![], "empty reply");
 
-    let server = serve(vec![send("HTTP/1.1 200 OK\r\nContent-")]);
-    let error = expect_error(count(&server.url("/"), ".NET"));
-    assert!(
-        error.to_string().contains("middle of the response head"),
-        "{error}"
+    assert_fails_saying(
+        vec![send("HTTP/1.1 200 OK\r\nContent-")],
+        "middle of the response head",
     );
 }
 
@@ -353,9 +354,10 @@ fn redirect_loops_and_limits() {
 
 #[test]
 fn bad_redirects_are_errors() {
-    let server = serve(vec![send("HTTP/1.1 301 Moved\r\n\r\n")]);
-    let error = expect_error(count(&server.url("/"), ".NET"));
-    assert!(error.to_string().contains("without a location"), "{error}");
+    assert_fails_saying(
+        vec![send("HTTP/1.1 301 Moved\r\n\r\n")],
+        "without a location",
+    );
 
     let server = redirecting(302, "ftp://files.example/");
     let error = expect_error(count(&server.url("/start"), ".NET"));
@@ -369,32 +371,14 @@ fn a_server_that_never_answers_times_out() {
         .read_timeout(Duration::from_millis(300))
         .build();
     let error = expect_error(count_with(&client, &server.url("/"), ".NET"));
-    assert!(
-        matches!(
-            error,
-            Error::Timeout {
-                phase: TimeoutPhase::Head,
-                ..
-            }
-        ),
-        "{error}"
-    );
+    assert_timeout(&error, TimeoutPhase::Head);
 
     let client = netcount::Client::builder()
         .timeout(Duration::from_millis(400))
         .build();
     let started = Instant::now();
     let error = expect_error(count_with(&client, &server.url("/"), ".NET"));
-    assert!(
-        matches!(
-            error,
-            Error::Timeout {
-                phase: TimeoutPhase::Total,
-                ..
-            }
-        ),
-        "{error}"
-    );
+    assert_timeout(&error, TimeoutPhase::Total);
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
@@ -408,16 +392,7 @@ fn a_server_that_stalls_mid_body_times_out() {
         .read_timeout(Duration::from_millis(300))
         .build();
     let error = expect_error(count_with(&client, &server.url("/"), ".NET"));
-    assert!(
-        matches!(
-            error,
-            Error::Timeout {
-                phase: TimeoutPhase::Body,
-                ..
-            }
-        ),
-        "{error}"
-    );
+    assert_timeout(&error, TimeoutPhase::Body);
 }
 
 #[test]
