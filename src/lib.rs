@@ -76,6 +76,8 @@ pub mod counter;
 pub mod error;
 pub mod http;
 pub mod json;
+#[cfg(feature = "cli")]
+pub mod server;
 mod timeout;
 #[cfg(feature = "tls")]
 mod tls;
