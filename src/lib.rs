@@ -118,6 +118,8 @@ pub mod counter;
 pub mod error;
 pub mod http;
 pub mod json;
+#[cfg(feature = "cli")]
+pub mod server;
 #[cfg(test)]
 mod testing;
 mod timeout;

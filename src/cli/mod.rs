@@ -3,6 +3,7 @@
 //! Exit codes: 0 every URL counted, 1 a fetch failed, 2 usage error.
 
 mod args;
+mod serve;
 
 use std::io::Write;
 
@@ -40,7 +41,11 @@ Exit status: 0 counted, 1 fetch failed, 2 usage error.
 
 /// Runs the tool and returns its exit code.
 pub fn main() -> i32 {
-    match args::parse(std::env::args_os().skip(1)) {
+    let mut args: Vec<_> = std::env::args_os().skip(1).collect();
+    if args.first().is_some_and(|first| first == "serve") {
+        return serve::main(args.split_off(1));
+    }
+    match args::parse(args) {
         Ok(Command::Help) => print(HELP),
         Ok(Command::Version) => print(&format!("netcount {}\n", env!("CARGO_PKG_VERSION"))),
         Ok(Command::Count(args)) => run(args),

@@ -3,5 +3,6 @@
 mod cli;
 mod client;
 mod interop;
+mod server;
 mod support;
 mod tls;

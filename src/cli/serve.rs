@@ -1,0 +1,198 @@
+//! `netcount serve`: run the web API until SIGINT or SIGTERM.
+
+use std::ffi::OsString;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use lexopt::prelude::*;
+use netcount::server::{Config, Server};
+use netcount::Url;
+
+/// Help text for `netcount serve`.
+const HELP: &str = "\
+Usage: netcount serve [OPTIONS]
+
+Serve the count over HTTP:
+  GET /DotNetCount                   .NET count at the default URL (JSON number)
+  GET /count?url=URL[&needle=TEXT][&ignore_case=1][&overlapping=1]   JSON report
+  GET /healthz                       ok
+
+Options:
+      --listen ADDR                  address to listen on (default: 127.0.0.1:8080)
+      --default-url URL              URL of /DotNetCount (default: https://dotnetfoundation.org)
+      --allow-private                turn the SSRF guard off (any address, any port)
+      --allow-host HOST              fetch only from this host (repeatable)
+      --allow-addr IP:PORT           exempt exactly this address from the SSRF guard (repeatable)
+      --max-connections N            connections served at once (default: 256)
+      --max-head-bytes N             largest request head (default: 8192)
+      --max-headers N                most request header fields (default: 64)
+      --head-timeout SECS            time for a request head to arrive (default: 10)
+      --idle-timeout SECS            keep-alive idle time (default: 15)
+      --max-requests N               requests per connection (default: 100)
+      --max-fetches N                upstream fetches at once (default: 32)
+      --fetch-wait SECS              longest wait for a fetch slot, then 503 (default: 10)
+      --upstream-timeout SECS        deadline of one request's upstream work (default: 30)
+  -h, --help                         print this help
+
+Stops on SIGINT or SIGTERM, letting answers in progress finish (up to 10 s).
+";
+
+/// Runs `netcount serve` with the arguments after `serve`; returns the
+/// exit code (0 after a clean shutdown, 1 if the server failed, 2 for a
+/// usage error).
+pub fn main(args: Vec<OsString>) -> i32 {
+    let config = match parse(args) {
+        Ok(Some(config)) => config,
+        Ok(None) => {
+            print!("{HELP}");
+            return 0;
+        }
+        Err(message) => {
+            eprintln!(
+                "netcount serve: {message}\nTry 'netcount serve --help' for more information."
+            );
+            return 2;
+        }
+    };
+    match smol::block_on(run(config)) {
+        Ok(()) => 0,
+        Err(message) => {
+            eprintln!("netcount serve: {message}");
+            1
+        }
+    }
+}
+
+/// Binds, announces the address, serves until a signal.
+async fn run(config: Config) -> Result<(), String> {
+    let listen = config.listen;
+    let server = Server::bind(config)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let shutdown = shutdown_signal().map_err(|e| format!("cannot handle signals: {e}"))?;
+    eprintln!("netcount: serving on http://{}", server.local_addr());
+    server
+        .run_until(shutdown)
+        .await
+        .map_err(|e| e.to_string())?;
+    eprintln!("netcount: stopped");
+    Ok(())
+}
+
+/// Completes on the first SIGINT or SIGTERM.
+#[cfg(unix)]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use async_signal::{Signal, Signals};
+    use futures_lite::StreamExt;
+
+    let mut signals = Signals::new([Signal::Int, Signal::Term])?;
+    Ok(async move {
+        let _ = signals.next().await;
+        eprintln!("netcount: shutting down");
+    })
+}
+
+/// Without Unix signals the server runs until the process is killed.
+#[cfg(not(unix))]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(std::future::pending())
+}
+
+/// Parses the flags; `Ok(None)` asks for the help text.
+fn parse(args: Vec<OsString>) -> Result<Option<Config>, String> {
+    let mut config = Config::default();
+    let limits = &mut config.limits;
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        match arg {
+            Short('h') | Long("help") => return Ok(None),
+            Long("listen") => {
+                let text = text(value(&mut parser)?, "--listen")?;
+                config.listen = text.parse::<SocketAddr>().map_err(|_| {
+                    format!("--listen expects an address such as 127.0.0.1:8080, got {text:?}")
+                })?;
+            }
+            Long("default-url") => {
+                config.default_url = Url::parse(&text(value(&mut parser)?, "--default-url")?)
+                    .map_err(|e| e.to_string())?;
+            }
+            Long("allow-private") => config.guard.allow_private = true,
+            Long("allow-host") => {
+                let host = text(value(&mut parser)?, "--allow-host")?;
+                let url = Url::parse(&format!("http://{host}/"))
+                    .map_err(|_| format!("--allow-host expects a host name, got {host:?}"))?;
+                config.guard.allow_hosts.push(url.host_str().to_string());
+            }
+            Long("allow-addr") => {
+                let text = text(value(&mut parser)?, "--allow-addr")?;
+                let addr = text.parse::<SocketAddr>().map_err(|_| {
+                    format!("--allow-addr expects IP:PORT such as 127.0.0.1:8081, got {text:?}")
+                })?;
+                config.guard.allow_addrs.push(addr);
+            }
+            Long("max-connections") => {
+                limits.max_connections = count(value(&mut parser)?, "--max-connections")?
+            }
+            Long("max-head-bytes") => {
+                limits.max_head_bytes = count(value(&mut parser)?, "--max-head-bytes")?
+            }
+            Long("max-headers") => {
+                limits.max_headers = count(value(&mut parser)?, "--max-headers")?
+            }
+            Long("head-timeout") => {
+                limits.head_timeout = seconds(value(&mut parser)?, "--head-timeout")?
+            }
+            Long("idle-timeout") => {
+                limits.idle_timeout = seconds(value(&mut parser)?, "--idle-timeout")?
+            }
+            Long("max-requests") => {
+                limits.max_requests_per_connection = count(value(&mut parser)?, "--max-requests")?
+            }
+            Long("max-fetches") => {
+                limits.max_fetches = count(value(&mut parser)?, "--max-fetches")?
+            }
+            Long("fetch-wait") => limits.fetch_wait = seconds(value(&mut parser)?, "--fetch-wait")?,
+            Long("upstream-timeout") => {
+                limits.upstream_timeout = seconds(value(&mut parser)?, "--upstream-timeout")?
+            }
+            _ => return Err(arg.unexpected().to_string()),
+        }
+    }
+    Ok(Some(config))
+}
+
+/// The value of the flag just parsed.
+fn value(parser: &mut lexopt::Parser) -> Result<OsString, String> {
+    parser.value().map_err(|e| e.to_string())
+}
+
+/// An argument as UTF-8 text.
+fn text(value: OsString, flag: &str) -> Result<String, String> {
+    value
+        .into_string()
+        .map_err(|v| format!("{flag} is not valid utf-8: {:?}", v.to_string_lossy()))
+}
+
+/// A positive whole number.
+fn count(value: OsString, flag: &str) -> Result<usize, String> {
+    let value = text(value, flag)?;
+    match value.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!(
+            "{flag} expects a positive whole number, got {value:?}"
+        )),
+    }
+}
+
+/// A positive number of seconds (fractions allowed).
+fn seconds(value: OsString, flag: &str) -> Result<Duration, String> {
+    let value = text(value, flag)?;
+    match value.parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs.is_finite() && secs <= 1e9 => {
+            Ok(Duration::from_secs_f64(secs))
+        }
+        _ => Err(format!(
+            "{flag} expects a positive number of seconds, got {value:?}"
+        )),
+    }
+}

@@ -1,0 +1,247 @@
+//! Request heads: the request line and the few fields the server acts on.
+//!
+//! The head is read and split by the same code the client uses for
+//! response heads ([`crate::http::head`]); this module adds what only a
+//! server checks. Anything it cannot serve safely is refused with the
+//! response to send, after which the connection is closed.
+
+use crate::http::head::{parse_head, shorten};
+use crate::http::Headers;
+use crate::url::Url;
+
+use super::response::Response;
+
+/// A request the routes can answer.
+#[derive(Debug)]
+pub(crate) struct Request {
+    /// The method, as sent (methods are case-sensitive).
+    pub method: String,
+    /// The path of the target, still percent-encoded.
+    pub path: String,
+    /// The query of the target (after `?`), still encoded.
+    pub query: Option<String>,
+    /// Whether the client lets the connection stay open after the response.
+    pub keep_alive: bool,
+}
+
+/// Why a request is refused: the response to send before closing.
+pub(crate) type Refusal = Response;
+
+/// Parses and checks a head as delimited by `read_head`.
+///
+/// Refuses (always with a response, then the connection closes): a
+/// malformed request line or field (400), an HTTP version other than 1.x
+/// (505), more than `max_headers` fields (431), a missing or repeated
+/// `Host` in HTTP/1.1 (400), `Content-Length` together with
+/// `Transfer-Encoding` (400, the classic request-smuggling ambiguity), and
+/// any request body (413: none of the routes takes one, and not reading a
+/// body means never having to frame one).
+pub(crate) fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, Refusal> {
+    // Split into lines and fields; the field count is checked here so too
+    // many fields is a 431, not a generic 400.
+    let parsed = parse_head(head, usize::MAX).map_err(|e| bad_request(&e))?;
+    if parsed.headers.len() > max_headers {
+        return Err(Response::error(
+            431,
+            "header_fields_too_large",
+            &format!("more than {max_headers} header fields"),
+        ));
+    }
+
+    // The request line: method SP target SP version.
+    let line = parsed.start_line;
+    let parts: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
+    let [method, target, version] = parts[..] else {
+        return Err(bad_request(&format!(
+            "malformed request line {:?}",
+            shorten(line)
+        )));
+    };
+    if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) {
+        return Err(bad_request(&format!(
+            "invalid method {:?}",
+            shorten(method)
+        )));
+    }
+    let http11 = match version {
+        b"HTTP/1.1" => true,
+        b"HTTP/1.0" => false,
+        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
+            if major.is_ascii_digit() && minor.is_ascii_digit() =>
+        {
+            return Err(Response::error(
+                505,
+                "http_version_not_supported",
+                &format!("{} is not supported; use HTTP/1.1", shorten(version)),
+            ));
+        }
+        _ => {
+            return Err(bad_request(&format!(
+                "invalid version {:?}",
+                shorten(version)
+            )))
+        }
+    };
+    let (path, query) = split_target(target)?;
+
+    // The fields the server acts on.
+    check_host(&parsed.headers, http11)?;
+    check_no_body(&parsed.headers)?;
+    let keep_alive = http11 && !has_token(&parsed.headers, "connection", "close");
+
+    Ok(Request {
+        // Checked above: tchars only, so ASCII.
+        method: String::from_utf8_lossy(method).into_owned(),
+        path,
+        query,
+        keep_alive,
+    })
+}
+
+/// A 400 with `message`.
+fn bad_request(message: &str) -> Refusal {
+    Response::error(400, "bad_request", message)
+}
+
+/// Whether `b` may appear in a method (`tchar`, RFC 9110 §5.6.2).
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Splits the request target into path and query. Accepts the origin form
+/// (`/path?query`) and, as RFC 9112 §3.2.2 requires of servers, the
+/// absolute form (`http://host/path?query`, whose host is ignored).
+fn split_target(target: &[u8]) -> Result<(String, Option<String>), Refusal> {
+    if target.is_empty() || !target.iter().all(|b| b.is_ascii_graphic()) {
+        return Err(bad_request(&format!(
+            "invalid request target {:?}",
+            shorten(target)
+        )));
+    }
+    // Checked above: visible ASCII, so valid UTF-8.
+    let target = std::str::from_utf8(target).expect("ascii");
+    let origin_form = if target.starts_with('/') {
+        target.to_string()
+    } else if target.len() > 8 && target[..8].eq_ignore_ascii_case("https://")
+        || target.len() > 7 && target[..7].eq_ignore_ascii_case("http://")
+    {
+        let url = Url::parse(target).map_err(|e| bad_request(&e.to_string()))?;
+        url.request_target().to_string()
+    } else {
+        return Err(bad_request(&format!(
+            "invalid request target {:?}",
+            shorten(target.as_bytes())
+        )));
+    };
+    Ok(match origin_form.split_once('?') {
+        Some((path, query)) => (path.to_string(), Some(query.to_string())),
+        None => (origin_form, None),
+    })
+}
+
+/// HTTP/1.1 requires exactly one `Host` (RFC 9112 §3.2); HTTP/1.0 at most
+/// one.
+fn check_host(headers: &Headers, http11: bool) -> Result<(), Refusal> {
+    match headers.get_all("host").count() {
+        0 if http11 => Err(bad_request("missing host header")),
+        0 | 1 => Ok(()),
+        _ => Err(bad_request("more than one host header")),
+    }
+}
+
+/// Refuses a request that has, or might have, a body.
+fn check_no_body(headers: &Headers) -> Result<(), Refusal> {
+    let has_te = headers.get("transfer-encoding").is_some();
+    let lengths: Vec<&[u8]> = headers.get_all("content-length").collect();
+    if has_te && !lengths.is_empty() {
+        return Err(bad_request(
+            "content-length together with transfer-encoding is not allowed",
+        ));
+    }
+    if has_te {
+        return Err(too_large());
+    }
+    for length in lengths {
+        if length.is_empty() || !length.iter().all(u8::is_ascii_digit) {
+            return Err(bad_request(&format!(
+                "invalid content-length {:?}",
+                shorten(length)
+            )));
+        }
+        if length.iter().any(|&b| b != b'0') {
+            return Err(too_large());
+        }
+    }
+    Ok(())
+}
+
+/// The refusal of a request body.
+fn too_large() -> Refusal {
+    Response::error(413, "content_too_large", "request bodies are not accepted")
+}
+
+/// Whether a comma-separated field contains `token` (case-insensitive).
+fn has_token(headers: &Headers, name: &str, token: &str) -> bool {
+    headers.get_all(name).any(|value| {
+        value
+            .split(|&b| b == b',')
+            .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(head: &str) -> Result<Request, u16> {
+        parse_request(head.as_bytes(), 4).map_err(|r| r.status)
+    }
+
+    #[test]
+    fn accepts_origin_and_absolute_forms() {
+        let request = parse("GET /count?url=x HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+        assert_eq!(
+            (request.method.as_str(), request.path.as_str()),
+            ("GET", "/count")
+        );
+        assert_eq!(request.query.as_deref(), Some("url=x"));
+        assert!(request.keep_alive);
+        let request = parse("HEAD http://a/healthz HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+        assert_eq!((request.path.as_str(), request.query), ("/healthz", None));
+    }
+
+    #[test]
+    fn connection_close_and_http_1_0_end_the_connection() {
+        let request = parse("GET / HTTP/1.1\r\nHost: a\r\nConnection: x, Close\r\n\r\n");
+        assert!(!request.unwrap().keep_alive);
+        assert!(!parse("GET / HTTP/1.0\r\n\r\n").unwrap().keep_alive);
+    }
+
+    #[test]
+    fn refusals_and_their_statuses() {
+        let cases = [
+            ("GET /\r\n\r\n", 400),
+            ("GET  / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+            ("G(T / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+            ("GET x HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+            ("GET /\x7f HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+            ("GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505),
+            ("GET / HTTP/1.1x\r\nHost: a\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n", 431),
+            ("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n", 413),
+            ("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", 413),
+            (
+                "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n",
+                400,
+            ),
+            ("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost: a\r\nBad Name: 1\r\n\r\n", 400),
+        ];
+        for (head, status) in cases {
+            assert_eq!(parse(head).err(), Some(status), "{head:?}");
+        }
+        assert!(parse("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 00\r\n\r\n").is_ok());
+    }
+}
