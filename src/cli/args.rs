@@ -1,7 +1,8 @@
 //! Command-line arguments: what the user asked for, checked, or a usage
-//! error.
+//! error. Everything here is decided before anything is fetched.
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use lexopt::prelude::*;
@@ -11,6 +12,8 @@ use netcount::{CounterOptions, Url};
 pub const DEFAULT_URL: &str = "https://dotnetfoundation.org";
 /// The needle counted when none is given: the C# guide's `.NET`.
 pub const DEFAULT_NEEDLE: &str = ".NET";
+/// Fetches at once when `-j` is not given.
+pub const DEFAULT_CONCURRENCY: usize = 8;
 
 /// A parsed command line.
 #[derive(Debug)]
@@ -19,27 +22,44 @@ pub enum Command {
     Help,
     /// Print the version.
     Version,
-    /// Count the needle at the URL.
+    /// Count the needle at the URLs.
     Count(CountArgs),
+}
+
+/// Where more URLs come from: a file, one URL per line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputSource {
+    /// Standard input (`--input -`).
+    Stdin,
+    /// A file.
+    File(PathBuf),
 }
 
 /// What to count, where, and how.
 #[derive(Debug)]
 pub struct CountArgs {
-    /// The URL to fetch.
-    pub url: Url,
-    /// The needle, as bytes (UTF-8 from the command line).
+    /// The URLs given as arguments, in order; each one parsed and checked.
+    pub urls: Vec<Url>,
+    /// URL lists (`--input`), read after the arguments, in order.
+    pub inputs: Vec<InputSource>,
+    /// The needle, as bytes (UTF-8 from the command line); never empty.
     pub needle: Vec<u8>,
     /// Case folding and overlap.
     pub options: CounterOptions,
-    /// Total deadline, redirects included.
+    /// Most fetches at once; at least 1.
+    pub concurrency: usize,
+    /// One JSON object per URL instead of plain text.
+    pub json: bool,
+    /// No progress line, even on a terminal.
+    pub quiet: bool,
+    /// Total deadline per URL, redirects included.
     pub timeout: Duration,
     /// Per-address connect timeout.
     pub connect_timeout: Duration,
     /// Most redirects followed.
     pub max_redirects: u32,
     /// Extra trusted CA certificates (a PEM file).
-    pub cacert: Option<std::path::PathBuf>,
+    pub cacert: Option<PathBuf>,
 }
 
 /// A usage error: the message to print before the hint.
@@ -55,9 +75,13 @@ impl From<lexopt::Error> for UsageError {
 /// Parses the arguments (without the program name).
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageError> {
     let mut parser = lexopt::Parser::from_args(args);
-    let mut url = None;
+    let mut urls = Vec::new();
+    let mut inputs = Vec::new();
     let mut needle = DEFAULT_NEEDLE.as_bytes().to_vec();
     let mut options = CounterOptions::default();
+    let mut concurrency = DEFAULT_CONCURRENCY;
+    let mut json = false;
+    let mut quiet = false;
     let mut timeout = Duration::from_secs(30);
     let mut connect_timeout = Duration::from_secs(10);
     let mut max_redirects = 10;
@@ -76,40 +100,50 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
             }
             Short('i') | Long("ignore-case") => options.ignore_case = true,
             Long("overlapping") => options.overlapping = true,
+            Long("input") => {
+                let value = parser.value()?;
+                inputs.push(if value == "-" {
+                    InputSource::Stdin
+                } else {
+                    InputSource::File(value.into())
+                });
+            }
+            Short('j') | Long("concurrency") => {
+                concurrency = whole_number(parser.value()?, "-j/--concurrency")?;
+                if concurrency == 0 {
+                    return Err(UsageError(
+                        "-j/--concurrency must be at least 1, got 0".into(),
+                    ));
+                }
+            }
+            Long("json") => json = true,
+            Short('q') | Long("quiet") => quiet = true,
             Long("timeout") => timeout = seconds(parser.value()?, "--timeout")?,
             Long("connect-timeout") => {
                 connect_timeout = seconds(parser.value()?, "--connect-timeout")?
             }
             Long("max-redirects") => {
-                let value = text(parser.value()?, "--max-redirects")?;
-                max_redirects = value.parse().map_err(|_| {
-                    UsageError(format!(
-                        "--max-redirects expects a whole number, got {value:?}"
-                    ))
-                })?;
+                max_redirects = whole_number(parser.value()?, "--max-redirects")?
             }
             Long("cacert") => cacert = Some(parser.value()?.into()),
-            Value(value) if url.is_none() => {
-                let value = text(value, "the url")?;
-                url = Some(Url::parse(&value).map_err(|e| UsageError(e.to_string()))?);
-            }
             Value(value) => {
-                return Err(UsageError(format!(
-                    "unexpected extra argument {:?} (one url at a time)",
-                    value.to_string_lossy()
-                )))
+                let value = text(value, "the url")?;
+                urls.push(Url::parse(&value).map_err(|e| UsageError(e.to_string()))?);
             }
             _ => return Err(arg.unexpected().into()),
         }
     }
-    let url = match url {
-        Some(url) => url,
-        None => Url::parse(DEFAULT_URL).expect("the default url is valid"),
-    };
+    if urls.is_empty() && inputs.is_empty() {
+        urls.push(Url::parse(DEFAULT_URL).expect("the default url is valid"));
+    }
     Ok(Command::Count(CountArgs {
-        url,
+        urls,
+        inputs,
         needle,
         options,
+        concurrency,
+        json,
+        quiet,
         timeout,
         connect_timeout,
         max_redirects,
@@ -127,6 +161,14 @@ fn text(value: OsString, what: &str) -> Result<String, UsageError> {
     })
 }
 
+/// A non-negative whole number (`u32`, `usize`, ...).
+fn whole_number<T: std::str::FromStr>(value: OsString, flag: &str) -> Result<T, UsageError> {
+    let value = text(value, flag)?;
+    value
+        .parse()
+        .map_err(|_| UsageError(format!("{flag} expects a whole number, got {value:?}")))
+}
+
 /// A positive number of seconds (fractions allowed).
 fn seconds(value: OsString, flag: &str) -> Result<Duration, UsageError> {
     let value = text(value, flag)?;
@@ -137,5 +179,68 @@ fn seconds(value: OsString, flag: &str) -> Result<Duration, UsageError> {
         _ => Err(UsageError(format!(
             "{flag} expects a positive number of seconds, got {value:?}"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_strs(args: &[&str]) -> Result<Command, UsageError> {
+        parse(args.iter().map(OsString::from))
+    }
+
+    fn count_args(args: &[&str]) -> CountArgs {
+        match parse_strs(args) {
+            Ok(Command::Count(args)) => args,
+            other => panic!("{args:?}: expected a count, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn urls_keep_their_order_and_inputs_follow() {
+        let args = count_args(&["http://a/", "--input", "-", "http://b/", "--input", "f"]);
+        let urls: Vec<String> = args.urls.iter().map(Url::to_string).collect();
+        assert_eq!(urls, ["http://a/", "http://b/"]);
+        assert_eq!(
+            args.inputs,
+            [InputSource::Stdin, InputSource::File("f".into())]
+        );
+    }
+
+    #[test]
+    fn no_url_and_no_input_means_the_default_url() {
+        let args = count_args(&[]);
+        assert_eq!(args.urls, [Url::parse(DEFAULT_URL).unwrap()]);
+        assert_eq!(args.needle, b".NET");
+        assert_eq!(args.concurrency, DEFAULT_CONCURRENCY);
+        assert!(count_args(&["--input", "-"]).urls.is_empty());
+    }
+
+    #[test]
+    fn flags_are_read() {
+        let args = count_args(&["-j3", "--json", "-q", "-n", "x", "http://a/"]);
+        assert_eq!(
+            (args.concurrency, args.json, args.quiet, &args.needle[..]),
+            (3, true, true, &b"x"[..])
+        );
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        for args in [
+            &["-j", "0"][..],
+            &["-j", "-1"],
+            &["-j", "many"],
+            &["-j"],
+            &["--timeout", "nan"],
+            &["--timeout", "inf"],
+            &["--connect-timeout", "0"],
+            &["-n", ""],
+            &["http://a/", "ftp://b/"],
+            &["--nope"],
+        ] {
+            assert!(parse_strs(args).is_err(), "{args:?}");
+        }
     }
 }

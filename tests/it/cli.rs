@@ -1,6 +1,10 @@
 //! The `netcount` binary, driven as a user would.
 
-use std::process::{Command, Output};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::support::*;
 
@@ -90,4 +94,511 @@ fn help_and_version() {
         stdout(&output),
         format!("netcount {}\n", env!("CARGO_PKG_VERSION"))
     );
+}
+
+// ---- many URLs, JSON, streaming, signals ----------------------------------
+
+/// A child process that is killed if the test ends early.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Running {
+    /// Waits for the exit, failing the test if it takes longer than `limit`
+    /// (a hang, not a performance measure).
+    fn exit_code(&mut self, limit: Duration) -> Option<i32> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.0.try_wait().expect("wait for netcount") {
+                return status.code();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "netcount did not exit in {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Everything left on stderr (call after the exit).
+    fn stderr(&mut self) -> String {
+        let mut text = String::new();
+        if let Some(mut err) = self.0.stderr.take() {
+            err.read_to_string(&mut text).unwrap();
+        }
+        text
+    }
+}
+
+/// Starts netcount with piped stdin, stdout and stderr.
+fn spawn(args: &[&str]) -> Running {
+    Running(
+        Command::new(env!("CARGO_BIN_EXE_netcount"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start netcount"),
+    )
+}
+
+/// Runs netcount with `input` on stdin.
+fn netcount_with_stdin(args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netcount"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start netcount");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_owned();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child.wait_with_output().expect("run netcount");
+    writer.join().unwrap().expect("write stdin");
+    output
+}
+
+/// A door the server's handlers wait at until the test opens it.
+#[derive(Clone, Default)]
+struct Gate(Arc<(Mutex<bool>, Condvar)>);
+
+impl Gate {
+    fn open(&self) {
+        *self.0 .0.lock().unwrap() = true;
+        self.0 .1.notify_all();
+    }
+
+    /// Waits until opened; false if `limit` passed first.
+    fn wait(&self, limit: Duration) -> bool {
+        let (lock, condvar) = &*self.0;
+        let guard = lock.lock().unwrap();
+        let (guard, _) = condvar
+            .wait_timeout_while(guard, limit, |open| !*open)
+            .unwrap();
+        *guard
+    }
+}
+
+/// Polls `condition` until it holds; false after 10 s.
+fn eventually(condition: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
+/// A body with `n` occurrences of `.NET`.
+fn dotnets(n: usize) -> Vec<u8> {
+    ok_with_length("x .NET y".repeat(n))
+}
+
+#[test]
+fn several_urls_print_count_tab_url_in_input_order_even_when_later_ones_finish_first() {
+    // The first URL answers only after the two others were served.
+    let fast = Arc::new(AtomicUsize::new(0));
+    let server = {
+        let fast = fast.clone();
+        serve_with(move |request| match request.target.as_str() {
+            "/first" => {
+                assert!(eventually(|| fast.load(Ordering::SeqCst) == 2));
+                vec![sleep_ms(200), send(dotnets(1))]
+            }
+            "/second" => {
+                fast.fetch_add(1, Ordering::SeqCst);
+                vec![send(dotnets(2))]
+            }
+            _ => {
+                fast.fetch_add(1, Ordering::SeqCst);
+                vec![send(dotnets(3))]
+            }
+        })
+    };
+    let urls = [
+        server.url("/first"),
+        server.url("/second"),
+        server.url("/third"),
+    ];
+    let output = netcount(&["-j", "3", &urls[0], &urls[1], &urls[2]]);
+    assert_eq!(
+        stdout(&output),
+        format!("1\t{}\n2\t{}\n3\t{}\nSUM\t6\n", urls[0], urls[1], urls[2])
+    );
+    assert_eq!(
+        (stderr(&output).as_str(), output.status.code()),
+        ("", Some(0))
+    );
+}
+
+#[test]
+fn a_line_is_printed_as_soon_as_it_and_those_before_it_are_done() {
+    // The second URL is held until the test has read the first line.
+    let gate = Gate::default();
+    let released_by_test = Arc::new(Mutex::new(None));
+    let server = {
+        let (gate, released) = (gate.clone(), released_by_test.clone());
+        serve_with(move |request| {
+            if request.target == "/held" {
+                *released.lock().unwrap() = Some(gate.wait(Duration::from_secs(10)));
+            }
+            vec![send(dotnets(1))]
+        })
+    };
+    let (first, held) = (server.url("/first"), server.url("/held"));
+    let mut child = spawn(&[&first, &held]);
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    let line = lines.next().unwrap().unwrap();
+    gate.open();
+    assert_eq!(line, format!("1\t{first}"));
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    assert_eq!(rest, [format!("1\t{held}"), "SUM\t2".to_string()]);
+    assert_eq!(child.exit_code(Duration::from_secs(20)), Some(0));
+    assert_eq!(
+        *released_by_test.lock().unwrap(),
+        Some(true),
+        "the first line must arrive while the second url is still being fetched"
+    );
+}
+
+#[test]
+fn failures_go_to_stderr_in_order_exit_1_and_the_sum_is_of_the_rest() {
+    let server = serve_with(|request| match request.target.as_str() {
+        "/missing" => vec![send("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")],
+        "/cut" => vec![send("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n.NET")],
+        "/reset" => vec![Step::Reset],
+        _ => vec![send(dotnets(4))],
+    });
+    let urls: Vec<String> = ["/a", "/missing", "/b", "/cut", "/reset", "/c"]
+        .iter()
+        .map(|path| server.url(path))
+        .collect();
+    let args: Vec<&str> = urls.iter().map(String::as_str).collect();
+    let output = netcount(&args);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stdout(&output),
+        format!("4\t{}\n4\t{}\n4\t{}\nSUM\t12\n", urls[0], urls[2], urls[5])
+    );
+    let err = stderr(&output);
+    let failed: Vec<&str> = err
+        .lines()
+        .map(|line| line.split(": ").nth(1).unwrap_or(line))
+        .collect();
+    assert_eq!(failed, [&urls[1], &urls[3], &urls[4]], "{err}");
+    assert!(err.contains("http status 404"), "{err}");
+    assert!(err.contains("truncated"), "{err}");
+}
+
+#[test]
+fn two_hundred_urls_from_stdin_at_32_at_once() {
+    let active = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let server = {
+        let (active, most) = (active.clone(), most.clone());
+        serve_with(move |request| {
+            let now = active.fetch_add(1, Ordering::SeqCst) + 1;
+            most.fetch_max(now, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(5));
+            active.fetch_sub(1, Ordering::SeqCst);
+            let k: usize = request.target.trim_start_matches("/n/").parse().unwrap();
+            vec![send(dotnets(k % 7))]
+        })
+    };
+    let mut input = String::from("# two hundred urls\n\n");
+    let mut expected = String::new();
+    let mut sum = 0;
+    for k in 0..200 {
+        let url = server.url(&format!("/n/{k}"));
+        input.push_str(&format!("  {url}\r\n"));
+        if k % 50 == 0 {
+            input.push_str("# a comment\n   \n");
+        }
+        expected.push_str(&format!("{}\t{url}\n", k % 7));
+        sum += k % 7;
+    }
+    expected.push_str(&format!("SUM\t{sum}\n"));
+    let output = netcount_with_stdin(&["-j", "32", "--input", "-"], &input);
+    assert_eq!(stderr(&output), "");
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(stdout(&output), expected);
+    assert_eq!(server.requests().len(), 200);
+    let most = most.load(Ordering::SeqCst);
+    assert!(most <= 32, "{most} fetches at once with -j 32");
+}
+
+#[test]
+fn concurrency_is_bounded_by_j() {
+    let active = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let server = {
+        let (active, most) = (active.clone(), most.clone());
+        serve_with(move |_| {
+            let now = active.fetch_add(1, Ordering::SeqCst) + 1;
+            most.fetch_max(now, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(50));
+            active.fetch_sub(1, Ordering::SeqCst);
+            vec![send(dotnets(1))]
+        })
+    };
+    let url = server.url("/");
+    let mut args = vec!["-j", "3"];
+    args.extend(std::iter::repeat_n(url.as_str(), 12));
+    let output = netcount(&args);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).ends_with("SUM\t12\n"));
+    let most = most.load(Ordering::SeqCst);
+    assert!((2..=3).contains(&most), "{most} fetches at once with -j 3");
+}
+
+#[test]
+fn json_lines_parse_back_with_every_field_and_escaped_errors() {
+    let server = serve_with(|request| match request.target.as_str() {
+        "/moved" => vec![send(
+            "HTTP/1.1 302 Found\r\nLocation: /final\r\nContent-Length: 0\r\n\r\n",
+        )],
+        "/quoted" => vec![send(
+            "HTTP/1.1 404 Not \"Here\" \\ x\r\nContent-Length: 0\r\n\r\n",
+        )],
+        _ => vec![send(dotnets(3))],
+    });
+    let (moved, quoted) = (server.url("/moved"), server.url("/quoted"));
+    let bad_line = "http://exa\tmple/\"q\"\\";
+    let input = format!("{moved}\n{bad_line}\n");
+    let output = netcount_with_stdin(&["--json", &quoted, "--input", "-"], &input);
+    assert_eq!(output.status.code(), Some(1));
+    let objects: Vec<serde_json::Value> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}")))
+        .collect();
+    assert_eq!(objects.len(), 3);
+
+    // Arguments come before the --input list.
+    let error = &objects[0]["error"];
+    assert_eq!(objects[0]["url"], quoted.as_str());
+    assert_eq!(error["kind"], "status");
+    assert_eq!(error["status"], 404);
+    assert_eq!(error["message"], "http status 404 not \"here\" \\ x");
+
+    let report = &objects[1];
+    assert_eq!(report["url"], moved.as_str());
+    assert_eq!(report["final_url"], server.url("/final").as_str());
+    assert_eq!(
+        (
+            &report["status"],
+            &report["count"],
+            &report["bytes"],
+            &report["redirects"]
+        ),
+        (&200.into(), &3.into(), &(3 * 8).into(), &1.into())
+    );
+    assert!(report["elapsed_ms"].is_u64());
+
+    // The tab is shown escaped; quotes and backslashes survive the round trip.
+    assert_eq!(objects[2]["url"], "http://exa\\tmple/\"q\"\\");
+    assert_eq!(objects[2]["error"]["kind"], "invalid_url");
+    let message = objects[2]["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("invalid url "), "{message}");
+
+    // Failures are also described on stderr for people.
+    let err = stderr(&output);
+    assert_eq!(err.lines().count(), 2, "{err}");
+}
+
+#[test]
+fn one_url_from_a_list_prints_the_count_alone_and_an_empty_list_a_zero_sum() {
+    let server = serve(vec![send(dotnets(5))]);
+    let output = netcount_with_stdin(&["--input", "-"], &format!("{}\n", server.url("/")));
+    assert_eq!(
+        (stdout(&output).as_str(), output.status.code()),
+        ("5\n", Some(0))
+    );
+    let output = netcount_with_stdin(&["--input", "-"], "# nothing\n\n");
+    assert_eq!(
+        (stdout(&output).as_str(), output.status.code()),
+        ("SUM\t0\n", Some(0))
+    );
+    let output = netcount_with_stdin(&["--json", "--input", "-"], "");
+    assert_eq!(
+        (stdout(&output).as_str(), output.status.code()),
+        ("", Some(0))
+    );
+}
+
+#[test]
+fn a_bad_list_line_fails_alone_while_others_run() {
+    let server = serve(vec![send(dotnets(2))]);
+    let url = server.url("/");
+    let list = std::env::temp_dir().join(format!("netcount-list-{}.txt", std::process::id()));
+    std::fs::write(&list, format!("{url}\nftp://files/\n{url}\n")).unwrap();
+    let output = netcount(&["--input", list.to_str().unwrap()]);
+    std::fs::remove_file(&list).unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stdout(&output), format!("2\t{url}\n2\t{url}\nSUM\t4\n"));
+    let err = stderr(&output);
+    assert!(
+        err.starts_with("netcount: ftp://files/: invalid url"),
+        "{err}"
+    );
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[test]
+fn more_usage_errors_exit_2_before_anything_is_fetched() {
+    let server = serve(vec![send(dotnets(1))]);
+    let good = server.url("/");
+    let missing = std::env::temp_dir().join("netcount-no-such-list.txt");
+    for args in [
+        &["-j", "0", &good][..],
+        &["-j", "-3", &good],
+        &["--concurrency", "lots", &good],
+        &[&good, "-j"],
+        &[&good, "--input"],
+        &[&good, "--json=yes"],
+        &["--input", missing.to_str().unwrap(), &good],
+        &["--timeout", "0", &good],
+        &["--connect-timeout", "-2", &good],
+        &["-n", "", &good],
+        &[&good, "ftp://files/"],
+        &[&good, "http://"],
+        &[&good, "not a url"],
+        &[&good, "--frobnicate"],
+    ] {
+        let output = netcount(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let err = stderr(&output);
+        assert_eq!(err.lines().count(), 2, "{args:?}: {err}");
+        assert!(err.starts_with("netcount: "), "{args:?}: {err}");
+        assert!(err.ends_with("Try 'netcount --help' for more information.\n"));
+        assert_eq!(stdout(&output), "", "{args:?}");
+    }
+    assert!(
+        server.requests().is_empty(),
+        "a usage error fetched something"
+    );
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    // Like `netcount URL... | head -1`: the second line meets a closed pipe.
+    let gate = Gate::default();
+    let server = {
+        let gate = gate.clone();
+        serve_with(move |request| {
+            if request.target != "/0" {
+                gate.wait(Duration::from_secs(10));
+            }
+            vec![send(dotnets(1))]
+        })
+    };
+    let urls: Vec<String> = (0..50).map(|k| server.url(&format!("/{k}"))).collect();
+    let mut args = vec!["-j", "4"];
+    args.extend(urls.iter().map(String::as_str));
+    let mut child = spawn(&args);
+    let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line, format!("1\t{}\n", urls[0]));
+    drop(stdout);
+    gate.open();
+    assert_eq!(child.exit_code(Duration::from_secs(20)), Some(0));
+    assert_eq!(child.stderr(), "");
+    assert!(
+        server.requests().len() < 50,
+        "kept fetching after the output was closed"
+    );
+}
+
+#[test]
+fn ctrl_c_ends_promptly_with_130() {
+    let server = serve(vec![Step::Hold(Duration::from_secs(30))]);
+    let (a, b) = (server.url("/a"), server.url("/b"));
+    let mut child = spawn(&[&a, &b]);
+    assert!(
+        eventually(|| server.requests().len() == 2),
+        "the fetches never started"
+    );
+    let pid = child.0.id().to_string();
+    match Command::new("kill").args(["-INT", &pid]).status() {
+        Ok(status) => assert!(status.success(), "kill -INT {pid}: {status}"),
+        Err(_) => {
+            eprintln!("SKIPPED: ctrl_c_ends_promptly_with_130 needs `kill` (procps)");
+            return;
+        }
+    }
+    assert_eq!(child.exit_code(Duration::from_secs(5)), Some(130));
+    assert_eq!(child.stderr(), "");
+    let mut out = String::new();
+    child
+        .0
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert_eq!(out, "");
+}
+
+/// Runs `netcount args` under a pseudo-terminal with `script` (util-linux),
+/// returning everything written to the terminal; `None` if `script` is
+/// missing.
+fn under_a_terminal(args: &[&str]) -> Option<String> {
+    let mut command_line = String::from(env!("CARGO_BIN_EXE_netcount"));
+    for arg in args {
+        command_line.push_str(&format!(" '{arg}'"));
+    }
+    let output = Command::new("script")
+        .args(["-q", "-e", "-c", &command_line, "/dev/null"])
+        .stdin(Stdio::null())
+        .output();
+    match output {
+        Ok(output) if output.status.code() == Some(0) => {
+            Some(String::from_utf8_lossy(&output.stdout).into_owned())
+        }
+        Ok(output) => panic!("script failed: {output:?}"),
+        Err(_) => None,
+    }
+}
+
+#[test]
+fn progress_is_drawn_on_a_terminal_and_cleared() {
+    let server = serve(vec![send(dotnets(2))]);
+    let (a, b) = (server.url("/a"), server.url("/b"));
+    let Some(screen) = under_a_terminal(&[&a, &b]) else {
+        eprintln!(
+            "SKIPPED: progress_is_drawn_on_a_terminal_and_cleared needs `script` (util-linux; Debian: bsdutils)"
+        );
+        return;
+    };
+    let erase = "\r\x1b[2K";
+    assert!(
+        screen.contains(&format!("{erase}0/2 URLs, 0 B, 0 B/s")),
+        "{screen:?}"
+    );
+    // Every line drawn is erased before anything else is written, and the
+    // last thing on screen is the output, not the progress line.
+    for (i, drawn) in screen.match_indices(" URLs, ") {
+        let rest = &screen[i + drawn.len()..];
+        let next_erase = rest.find(erase).expect("the progress line is cleared");
+        assert!(!rest[..next_erase].contains('\n'), "{screen:?}");
+    }
+    assert!(screen.ends_with("SUM\t4\r\n"), "{screen:?}");
+    let text = screen.replace(erase, "");
+    assert!(
+        text.contains(&format!("2\t{a}\r\n2\t{b}\r\n")),
+        "{screen:?}"
+    );
+
+    // -q: nothing but the output.
+    let quiet = under_a_terminal(&["-q", &a, &b]).unwrap();
+    assert_eq!(quiet, format!("2\t{a}\r\n2\t{b}\r\nSUM\t4\r\n"));
 }

@@ -1,0 +1,250 @@
+//! Counting many URLs at once: `-j` workers on one thread, output in input
+//! order as soon as it can be printed.
+//!
+//! ```text
+//! targets ─► N workers (client.count) ─► channel (index, outcome)
+//!         ─► reorder buffer ─► Output (stdout / stderr), Progress (stderr)
+//! ```
+//!
+//! Why one thread: fetching is waiting on sockets, and a single
+//! [`LocalExecutor`] driven by the main thread overlaps all the waits just as
+//! well as a thread pool would. Counting (memchr over each chunk) costs far
+//! less than receiving the bytes. On one thread the workers can borrow the
+//! client, the counter and the queue of targets without `Arc` or locks, and
+//! printing happens in one place. Concurrency is bounded the simplest way:
+//! exactly `-j` worker tasks, each taking the next target when it is done
+//! with the last (no semaphore, and no task per URL for a long list).
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::io::{self, BufWriter, IsTerminal};
+use std::time::Duration;
+
+use futures_lite::{future, FutureExt, StreamExt};
+use netcount::{Client, Counter, Error, Report};
+use smol::channel::{self, Sender};
+use smol::{LocalExecutor, Timer};
+
+use super::args::CountArgs;
+use super::input::{self, Target};
+use super::output::{Format, Output};
+use super::progress::Progress;
+use super::{write_stderr, UsageError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK};
+
+/// How often the progress line is refreshed while nothing finishes.
+const TICK: Duration = Duration::from_millis(200);
+
+/// A run, ready to start: everything that could be a usage error is checked.
+#[derive(Debug)]
+pub struct Job {
+    /// The client every fetch shares.
+    client: Client,
+    /// A counter for the needle, cloned for each fetch.
+    counter: Counter,
+    /// What to count, in output order.
+    targets: Vec<Target>,
+    /// Most fetches at once; at least 1.
+    concurrency: usize,
+    /// How lines are printed.
+    format: Format,
+    /// Whether to draw the progress line.
+    progress: bool,
+}
+
+/// One finished target: its position in the input, its label, its result.
+type Finished = (usize, String, Result<Report, Error>);
+
+/// How a run ended.
+enum End {
+    /// Every target was printed, or standard output failed (`Err`).
+    Done(io::Result<()>),
+    /// Ctrl-C (SIGINT).
+    Interrupted,
+}
+
+/// Builds the client and reads the URL lists: everything that can fail
+/// before the first fetch.
+pub fn prepare(args: CountArgs) -> Result<Job, UsageError> {
+    let counter =
+        Counter::with_options(&args.needle, args.options).map_err(|e| UsageError(e.to_string()))?;
+    let mut builder = Client::builder()
+        .timeout(args.timeout)
+        .connect_timeout(args.connect_timeout)
+        .max_redirects(args.max_redirects);
+    if let Some(path) = &args.cacert {
+        builder = load_cacert(builder, path).map_err(UsageError)?;
+    }
+    let mut targets: Vec<Target> = args.urls.into_iter().map(Target::from_url).collect();
+    for source in &args.inputs {
+        let bytes = input::read_source(source).map_err(UsageError)?;
+        targets.extend(input::parse_list(&bytes));
+    }
+    let format = match (args.json, targets.len()) {
+        (true, _) => Format::Json,
+        (false, 1) => Format::Count,
+        (false, _) => Format::Lines,
+    };
+    Ok(Job {
+        client: builder.build(),
+        counter,
+        targets,
+        concurrency: args.concurrency,
+        format,
+        progress: !args.quiet && io::stderr().is_terminal(),
+    })
+}
+
+/// Runs the job and returns the exit code.
+pub fn execute(job: Job) -> i32 {
+    let Job {
+        client,
+        counter,
+        targets,
+        concurrency,
+        format,
+        progress,
+    } = job;
+    let total = targets.len();
+    let workers = concurrency.min(total);
+    let queue = RefCell::new(targets.into_iter().enumerate());
+    let mut output = Output::new(format, BufWriter::new(io::stdout().lock()), io::stderr());
+    let mut progress = Progress::new(progress, total);
+
+    // From here on Ctrl-C is ours: it ends the run at the executor's next
+    // poll, with the progress line cleared. (Before, while `--input -` was
+    // read, the default action ended the process just as promptly.)
+    let signals = async_signal::Signals::new([async_signal::Signal::Int]);
+    let interrupted = async {
+        match signals {
+            Ok(mut signals) => {
+                signals.next().await;
+            }
+            // Without a handler the default action still ends the process.
+            Err(_) => future::pending::<()>().await,
+        }
+        End::Interrupted
+    };
+
+    let executor = LocalExecutor::new();
+    let (sender, receiver) = channel::unbounded::<Finished>();
+    for _ in 0..workers {
+        let task = executor.spawn(worker(&queue, &client, &counter, sender.clone()));
+        task.detach();
+    }
+    // The channel closes when the last worker is done.
+    drop(sender);
+
+    let print_all = async {
+        // Outcomes that finished before an earlier one, keyed by position.
+        // Invariant: every key is > `next`.
+        let mut waiting = BTreeMap::new();
+        // Position of the next outcome to print.
+        let mut next = 0;
+        let mut ticks = Timer::interval(TICK);
+        progress.draw();
+        let result: io::Result<()> = async {
+            loop {
+                // Wait for a fetch to finish, redrawing the progress line meanwhile.
+                let finished = if progress.enabled() {
+                    let recv = async { Some(receiver.recv().await) };
+                    let tick = async {
+                        ticks.next().await;
+                        None
+                    };
+                    match recv.or(tick).await {
+                        Some(finished) => finished,
+                        None => {
+                            progress.draw();
+                            continue;
+                        }
+                    }
+                } else {
+                    receiver.recv().await
+                };
+                let Ok((index, label, result)) = finished else {
+                    break;
+                };
+                progress.finished(result.as_ref().map_or(0, |report| report.bytes));
+                waiting.insert(index, (label, result));
+
+                // Print every outcome that is now next in line.
+                if waiting.contains_key(&next) {
+                    progress.clear();
+                }
+                while let Some((label, result)) = waiting.remove(&next) {
+                    output.outcome(&label, &result)?;
+                    next += 1;
+                }
+                output.flush()?;
+                progress.draw();
+            }
+            progress.clear();
+            output.finish()
+        }
+        .await;
+        End::Done(result)
+    };
+
+    let end = future::block_on(executor.run(future::or(print_all, interrupted)));
+    progress.clear();
+    match end {
+        End::Interrupted => EXIT_INTERRUPTED,
+        // Nobody reads the output any more: stop quietly.
+        End::Done(Err(error)) if error.kind() != io::ErrorKind::BrokenPipe => {
+            write_stderr(&format!("netcount: cannot write the output: {error}\n"));
+            EXIT_FAILED
+        }
+        End::Done(_) if output.failed() => EXIT_FAILED,
+        End::Done(_) => EXIT_OK,
+    }
+}
+
+/// Takes targets from the queue one at a time, counts each, and sends the
+/// outcome; stops when the queue is empty or nobody listens any more.
+async fn worker(
+    queue: &RefCell<impl Iterator<Item = (usize, Target)>>,
+    client: &Client,
+    counter: &Counter,
+    results: Sender<Finished>,
+) {
+    let mut counter = counter.clone();
+    loop {
+        // Take the next target (the borrow ends before any await).
+        let Some((index, target)) = queue.borrow_mut().next() else {
+            return;
+        };
+        // Count it; a list line that is not a URL fails right here.
+        let Target { label, url } = target;
+        let result = match url {
+            Ok(url) => client.count(&url, &mut counter).await,
+            Err(error) => Err(error),
+        };
+        if results.send((index, label, result)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Adds the CA certificates of a PEM file to the client.
+#[cfg(feature = "tls")]
+fn load_cacert(
+    builder: netcount::ClientBuilder,
+    path: &std::path::Path,
+) -> Result<netcount::ClientBuilder, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("--cacert {}: {e}", path.display()))?;
+    builder
+        .add_root_certificates_pem(&pem)
+        .map_err(|e| format!("--cacert {}: {e}", path.display()))
+}
+
+/// Without TLS, a CA file cannot be used.
+#[cfg(not(feature = "tls"))]
+fn load_cacert(
+    _: netcount::ClientBuilder,
+    path: &std::path::Path,
+) -> Result<netcount::ClientBuilder, String> {
+    Err(format!(
+        "--cacert {}: https is not available in this build (built without the `tls` feature)",
+        path.display()
+    ))
+}
