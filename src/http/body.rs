@@ -40,6 +40,9 @@ const BUF_SIZE: usize = 16 * 1024;
 /// buffer, so the next chunk-size line arrives in the same read.
 const DIRECT_READ_MIN: usize = 4096;
 
+/// [`Body::count_into`] lets other tasks run after this many reads.
+const YIELD_EVERY_READS: u64 = 16;
+
 /// How the body is delimited, decided from the response head.
 ///
 /// # Example
@@ -240,13 +243,21 @@ impl<S: AsyncRead + Unpin> Body<S> {
         counter: &mut Counter,
         buf: &mut [u8],
     ) -> Result<u64, Error> {
-        loop {
+        for reads in 1u64.. {
             let n = self.read(buf).await?;
             if n == 0 {
-                return Ok(self.received);
+                break;
             }
             counter.feed(&buf[..n]);
+            // A fast stream may never make a read wait, and a task that
+            // never returns `Pending` keeps every other task on its
+            // executor thread (and its timers) from running. Step aside
+            // now and then.
+            if reads % YIELD_EVERY_READS == 0 {
+                futures_lite::future::yield_now().await;
+            }
         }
+        Ok(self.received)
     }
 
     /// One parsing step over the buffered bytes, writing payload to `out`.
