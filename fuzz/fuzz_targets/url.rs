@@ -13,7 +13,13 @@ fn check(url: &Url) {
     assert!(url.request_target().starts_with('/') || url.request_target() == "*");
     assert!(text.starts_with(url.scheme().as_str()));
     assert!(!url.authority().is_empty());
-    let _ = (url.host(), url.host_str(), url.port(), url.path(), url.query());
+    let _ = (
+        url.host(),
+        url.host_str(),
+        url.port(),
+        url.path(),
+        url.query(),
+    );
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -2,5 +2,7 @@
 
 mod cli;
 mod client;
+mod faults;
 mod interop;
+mod nginx;
 mod support;
