@@ -367,7 +367,13 @@ impl Client {
         loop {
             // Connect, send the request, read the head.
             let stream = connect(&current, &options).await?;
-            let stream = IdleTimeout::new(stream, self.config.read_timeout, TimeoutPhase::Head);
+            let stream = IdleTimeout::new(
+                stream,
+                self.config.read_timeout,
+                TimeoutPhase::Head,
+                started.checked_add(self.config.timeout),
+                self.config.timeout,
+            );
             let response = get_with_agent(stream, &current, &self.config.user_agent).await?;
             let status = response.status();
 

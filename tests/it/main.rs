@@ -2,7 +2,9 @@
 
 mod cli;
 mod client;
+mod faults;
 mod interop;
+mod nginx;
 mod server;
 mod support;
 mod tls;

@@ -1,0 +1,200 @@
+//! Helpers shared by the fuzz targets: a stream that splits reads by a
+//! fuzz-chosen pattern, naive oracles, and a tiny input reader.
+
+#![forbid(unsafe_code)]
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite};
+use netcount::http::{get, Body};
+use netcount::url::Url;
+use netcount::{Counter, CounterOptions, Error};
+
+/// An in-memory stream whose reads return `reply` in pieces: read `i` returns
+/// at most `splits[i % splits.len()]` bytes (a zero stands for one byte).
+/// Writes are discarded.
+#[derive(Debug)]
+pub struct SplitStream {
+    /// The reply; `reply[at..]` is still to be read.
+    reply: Vec<u8>,
+    /// How much of `reply` has been read; `at <= reply.len()`.
+    at: usize,
+    /// Read sizes, cycled; never empty.
+    splits: Vec<usize>,
+    /// How many reads returned data so far.
+    reads: usize,
+}
+
+impl SplitStream {
+    /// A stream replaying `reply` in reads of the given sizes (cycled).
+    pub fn new(reply: Vec<u8>, splits: &[usize]) -> SplitStream {
+        let splits = if splits.is_empty() {
+            vec![usize::MAX]
+        } else {
+            splits.iter().map(|&s| s.max(1)).collect()
+        };
+        SplitStream {
+            reply,
+            at: 0,
+            splits,
+            reads: 0,
+        }
+    }
+}
+
+impl AsyncRead for SplitStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        let limit = this.splits[this.reads % this.splits.len()];
+        let n = buf.len().min(limit).min(this.reply.len() - this.at);
+        buf[..n].copy_from_slice(&this.reply[this.at..this.at + n]);
+        this.at += n;
+        this.reads += 1;
+        Poll::Ready(Ok(n))
+    }
+}
+
+impl AsyncWrite for SplitStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Reads the fuzz input front to back; past the end every value is zero.
+#[derive(Debug)]
+pub struct Input<'a> {
+    /// What is left.
+    pub rest: &'a [u8],
+}
+
+impl<'a> Input<'a> {
+    /// Wraps `data`.
+    pub fn new(data: &'a [u8]) -> Input<'a> {
+        Input { rest: data }
+    }
+    /// The next byte (0 past the end).
+    pub fn byte(&mut self) -> u8 {
+        match self.rest.split_first() {
+            Some((&b, rest)) => {
+                self.rest = rest;
+                b
+            }
+            None => 0,
+        }
+    }
+    /// The next `n` bytes (fewer at the end).
+    pub fn bytes(&mut self, n: usize) -> &'a [u8] {
+        let (head, rest) = self.rest.split_at(n.min(self.rest.len()));
+        self.rest = rest;
+        head
+    }
+    /// A split pattern: up to 8 read sizes, each 1..=256 or "unlimited".
+    pub fn splits(&mut self) -> Vec<usize> {
+        let n = usize::from(self.byte() % 8) + 1;
+        (0..n)
+            .map(|_| match self.byte() {
+                255 => usize::MAX,
+                b => usize::from(b) + 1,
+            })
+            .collect()
+    }
+}
+
+/// The naive count: every position compared, then (non-overlapping) the
+/// leftmost-first occurrences kept.
+pub fn naive_count(haystack: &[u8], needle: &[u8], options: CounterOptions) -> u64 {
+    let eq = |a: &[u8]| {
+        if options.ignore_case {
+            a.eq_ignore_ascii_case(needle)
+        } else {
+            a == needle
+        }
+    };
+    let mut count = 0;
+    let mut i = 0;
+    while i + needle.len() <= haystack.len() {
+        if eq(&haystack[i..i + needle.len()]) {
+            count += 1;
+            i += if options.overlapping { 1 } else { needle.len() };
+        } else {
+            i += 1;
+        }
+    }
+    count
+}
+
+/// The outcome of fetching a reply: the response's payload, or the error.
+pub type Outcome = Result<Vec<u8>, Error>;
+
+/// Sends a GET over `stream` and reads the whole body into memory.
+pub fn fetch(stream: SplitStream) -> Outcome {
+    futures_lite::future::block_on(async {
+        let url = Url::parse("http://example.org/").unwrap();
+        let response = get(stream, &url).await?;
+        let mut body: Body<SplitStream> = response.into_body();
+        let mut payload = Vec::new();
+        body.read_to_end(&mut payload).await?;
+        assert!(body.is_complete(), "body ended but is not complete");
+        assert_eq!(body.received(), payload.len() as u64);
+        Ok(payload)
+    })
+}
+
+/// Sends a GET over `stream` and counts `needle` in the body with the
+/// library's own `Response::count`.
+pub fn fetch_count(stream: SplitStream, needle: &[u8]) -> Result<u64, Error> {
+    futures_lite::future::block_on(async {
+        let url = Url::parse("http://example.org/").unwrap();
+        let response = get(stream, &url).await?;
+        let mut counter = Counter::new(needle)?;
+        response.count(&mut counter).await?;
+        Ok(counter.count())
+    })
+}
+
+/// Checks that `reply` gives the same outcome whatever the read splits:
+/// one piece, one byte at a time, and `splits`; and that the library's count
+/// equals the naive count of the payload. Returns the outcome.
+pub fn check_reply(reply: &[u8], splits: &[usize]) -> Outcome {
+    let whole = fetch(SplitStream::new(reply.to_vec(), &[]));
+    let bytewise = fetch(SplitStream::new(reply.to_vec(), &[1]));
+    let split = fetch(SplitStream::new(reply.to_vec(), splits));
+    for other in [&bytewise, &split] {
+        match (&whole, other) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "payload depends on read splits"),
+            (Err(_), Err(_)) => {}
+            (a, b) => panic!("outcome depends on read splits: {a:?} vs {b:?}"),
+        }
+    }
+    // The payload can never be longer than what was sent.
+    if let Ok(payload) = &whole {
+        assert!(payload.len() <= reply.len());
+        for needle in [&b"a"[..], b"ab", b".NET"] {
+            let counted = fetch_count(SplitStream::new(reply.to_vec(), splits), needle);
+            let expected = naive_count(payload, needle, CounterOptions::default());
+            match counted {
+                Ok(n) => assert_eq!(n, expected, "count differs from the payload's"),
+                // `count` also refuses encodings `read_to_end` passes through.
+                Err(Error::UnsupportedEncoding { .. }) => {}
+                Err(e) => panic!("count failed where reading succeeded: {e:?}"),
+            }
+        }
+    }
+    whole
+}
