@@ -56,7 +56,7 @@
 //!    after registering the waker for *readability*; the reactor wakes the
 //!    task when bytes arrive. The idle timeout is a second registration, a
 //!    timer, polled alongside.
-//! 5. The body: the same read loop, into a 128 KiB buffer, and after each
+//! 5. The body: the same read loop, into a 1 MiB buffer, and after each
 //!    read the bytes go straight to [`Counter::feed`], in the same task.
 //!
 //! Counting stays inline because it is much cheaper than waiting: the

@@ -174,6 +174,8 @@ impl Server {
             .connect_timeout(upstream.min(Duration::from_secs(10)))
             .read_timeout(upstream.min(Duration::from_secs(10)))
             .address_policy(config.guard.clone().into_policy())
+            // Many fetches share the process: a modest buffer each.
+            .read_buffer_size(128 * 1024)
             .build();
         let app = App {
             client,
