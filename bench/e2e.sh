@@ -145,7 +145,7 @@ rss_kib=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time.txt")
 reader_kib=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time2.txt")
 
 echo
-echo "== results (mean wall time; ratios from the same run)"
+echo "== results (median wall time; ratios from the same run)"
 python3 - "$json" "$rss_kib" "$reader_kib" <<'PY'
 import json, os, sys
 d, rss, reader_rss = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -153,7 +153,7 @@ def load(name):
     path = os.path.join(d, name + ".json")
     if not os.path.exists(path):
         return None
-    return {r["command"]: r["mean"] for r in json.load(open(path))["results"]}
+    return {r["command"]: r["median"] for r in json.load(open(path))["results"]}
 for corpus in ("sparse", "dense"):
     t = load(corpus)
     print(f"{corpus} 256 MiB: " + ", ".join(f"{k} {v*1000:.0f} ms" for k, v in t.items()))
