@@ -1,5 +1,6 @@
 //! Helpers shared by the fuzz targets: a stream that splits reads by a
-//! fuzz-chosen pattern, naive oracles, and a tiny input reader.
+//! fuzz-chosen pattern, naive oracles, a tiny input reader, and the checks
+//! of the server's request reader.
 
 #![forbid(unsafe_code)]
 
@@ -9,6 +10,7 @@ use std::task::{Context, Poll};
 
 use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite};
 use netcount::http::{get, Body};
+use netcount::server::{query, read_request, Limits, Request};
 use netcount::url::Url;
 use netcount::{Counter, CounterOptions, Error};
 
@@ -197,4 +199,134 @@ pub fn check_reply(reply: &[u8], splits: &[usize]) -> Outcome {
         }
     }
     whole
+}
+
+/// What the server makes of one request head: a request, a refusal
+/// (status and body), or nothing (the client stopped mid-head).
+pub type Inbound = Result<Option<Request>, (u16, String)>;
+
+/// Reads requests from what a client sent until one is refused or the
+/// bytes end (at most 64). Checks the reader's buffer stays bounded.
+pub fn read_requests(sent: &[u8], splits: &[usize], limits: &Limits) -> Vec<Inbound> {
+    futures_lite::future::block_on(async {
+        let mut stream = SplitStream::new(sent.to_vec(), splits);
+        let mut buf = Vec::new();
+        let mut outcomes = Vec::new();
+        for _ in 0..64 {
+            let outcome = read_request(&mut stream, &mut buf, limits).await;
+            assert!(
+                buf.len() <= limits.max_head_bytes + 4096,
+                "the head buffer grew to {} bytes",
+                buf.len()
+            );
+            let done = !matches!(outcome, Ok(Some(_)));
+            outcomes.push(outcome.map_err(|r| check_refusal(&r)));
+            if done {
+                break;
+            }
+        }
+        outcomes
+    })
+}
+
+/// Checks a refusal is a 4xx/5xx that the client's own parser reads back
+/// with the same status and body; returns its status and body.
+pub fn check_refusal(refusal: &netcount::server::Response) -> (u16, String) {
+    assert!(
+        (400..600).contains(&refusal.status),
+        "refusal with status {}",
+        refusal.status
+    );
+    let bytes = refusal.to_bytes(false, true);
+    let body = futures_lite::future::block_on(async {
+        let url = Url::parse("http://example.org/").unwrap();
+        let response = get(SplitStream::new(bytes, &[]), &url)
+            .await
+            .expect("the refusal is a valid response");
+        assert_eq!(response.status(), refusal.status);
+        let mut body = Vec::new();
+        response.into_body().read_to_end(&mut body).await.unwrap();
+        body
+    });
+    assert_eq!(
+        body,
+        refusal.body.as_bytes(),
+        "the refusal's body reads back"
+    );
+    assert!(
+        refusal.body.starts_with("{\"error\":\"") && refusal.body.ends_with("}\n"),
+        "refusal body is not a json error: {:?}",
+        refusal.body
+    );
+    (refusal.status, refusal.body.clone())
+}
+
+/// Checks a request the reader accepted is one the routes can act on: a
+/// token method, an origin-form path and query of visible ASCII (the query
+/// decoder must not panic on it), and no keep-alive unless HTTP/1.1 said so.
+pub fn check_request(request: &Request, sent: &[u8]) {
+    assert!(!request.method.is_empty());
+    assert!(request.method.bytes().all(|b| b.is_ascii_graphic()));
+    assert!(request.path.starts_with('/'), "path {:?}", request.path);
+    let visible = |s: &str| s.bytes().all(|b| b.is_ascii_graphic());
+    assert!(visible(&request.path), "path {:?}", request.path);
+    if let Some(query) = &request.query {
+        assert!(visible(query), "query {:?}", query);
+        let _ = query::parse(query);
+    }
+    if request.keep_alive {
+        assert!(
+            sent.windows(8).any(|w| w == b"HTTP/1.1"),
+            "keep-alive without HTTP/1.1"
+        );
+    }
+}
+
+/// Checks the bytes a client sent give the same requests and refusals
+/// whatever the read splits (one piece, byte by byte, `splits`), and that
+/// each is well formed. `small` uses tight limits so the size refusals are
+/// reached often. Returns the outcomes.
+pub fn check_client_bytes(sent: &[u8], splits: &[usize], small: bool) -> Vec<Inbound> {
+    let limits = if small {
+        Limits {
+            max_head_bytes: 64,
+            max_headers: 3,
+            ..Limits::default()
+        }
+    } else {
+        Limits::default()
+    };
+    let whole = read_requests(sent, &[], &limits);
+    let bytewise = read_requests(sent, &[1], &limits);
+    let split = read_requests(sent, splits, &limits);
+    assert_eq!(whole, bytewise, "outcome depends on read splits");
+    assert_eq!(whole, split, "outcome depends on read splits");
+    for request in whole.iter().flatten().flatten() {
+        check_request(request, sent);
+    }
+    whole
+}
+
+/// Percent-encodes `bytes` for a query component, independently of the
+/// library: bytes that must be escaped (`%`, `+`, `&`, `=`, `#`, space,
+/// controls, non-ASCII) become `%XX` (space may instead become `+`);
+/// others are escaped or left as they are by the bits of `style`.
+pub fn encode_component(bytes: &[u8], style: u8) -> String {
+    let mut out = String::new();
+    for (i, &b) in bytes.iter().enumerate() {
+        let bit = (style.rotate_left(i as u32 % 8)) & 1 != 0;
+        let must = !b.is_ascii_graphic() || b"%+&=#".contains(&b);
+        if b == b' ' && bit {
+            out.push('+');
+        } else if must || bit {
+            if i % 2 == 0 {
+                out.push_str(&format!("%{b:02X}"));
+            } else {
+                out.push_str(&format!("%{b:02x}"));
+            }
+        } else {
+            out.push(char::from(b));
+        }
+    }
+    out
 }

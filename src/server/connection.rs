@@ -11,15 +11,11 @@ use async_net::TcpStream;
 use futures_lite::{future, AsyncReadExt, AsyncWriteExt};
 use smol::channel::{Receiver, Sender};
 
-use crate::http::head::{read_head, HeadError};
-
-use super::request::parse_request;
+use super::request::read_request;
 use super::response::Response;
 use super::routes::respond;
 use super::App;
 
-/// How many bytes each read of a request head asks for.
-const READ_SIZE: usize = 4096;
 /// How long a closing connection keeps reading (and dropping) what the
 /// client still sends, so the close does not reset the connection.
 const LINGER: Duration = Duration::from_secs(2);
@@ -83,19 +79,21 @@ pub(crate) async fn serve(mut stream: TcpStream, app: Arc<App>, stop: Receiver<(
             Instant::now() + limits.head_timeout
         };
 
-        // Read the head, within its size and time limits.
+        // Read and check the head, within its time limit; a refusal ends
+        // the connection.
         let read = future::or(
-            async {
-                Some(read_head(&mut stream, &mut buf, limits.max_head_bytes, READ_SIZE).await)
-            },
+            async { Some(read_request(&mut stream, &mut buf, limits).await) },
             async {
                 Timer::at(head_deadline).await;
                 None
             },
         )
         .await;
-        let len = match read {
-            Some(Ok(len)) => len,
+        let request = match read {
+            Some(Ok(Some(request))) => request,
+            // The client went away mid-head; there is no one to answer.
+            Some(Ok(None)) => return,
+            Some(Err(refusal)) => return refuse(stream, &refusal, limits.write_timeout).await,
             None => {
                 let message = format!(
                     "the request head did not arrive within {:?}",
@@ -104,20 +102,6 @@ pub(crate) async fn serve(mut stream: TcpStream, app: Arc<App>, stop: Receiver<(
                 let refusal = Response::error(408, "request_timeout", &message);
                 return refuse(stream, &refusal, limits.write_timeout).await;
             }
-            Some(Err(HeadError::TooLarge { limit })) => {
-                let refusal = too_large(&buf, limit);
-                return refuse(stream, &refusal, limits.write_timeout).await;
-            }
-            // The client went away mid-head; there is no one to answer.
-            Some(Err(HeadError::Eof { .. } | HeadError::Io(_))) => return,
-        };
-
-        // Parse and check the head; a refusal ends the connection.
-        let request = parse_request(&buf[..len], limits.max_headers);
-        buf.drain(..len);
-        let request = match request {
-            Ok(request) => request,
-            Err(refusal) => return refuse(stream, &refusal, limits.write_timeout).await,
         };
         served += 1;
 
@@ -157,25 +141,6 @@ async fn wait_for_data(stream: &TcpStream, until: Instant, stop: &Receiver<()>) 
         Wait::Done
     };
     future::or(data, future::or(idle, stopping)).await
-}
-
-/// The refusal of a head over the size limit: 414 when not even the
-/// request line fits, 431 otherwise.
-fn too_large(buf: &[u8], limit: usize) -> Response {
-    let line_fits = memchr::memchr(b'\n', &buf[..buf.len().min(limit)]).is_some();
-    if line_fits {
-        Response::error(
-            431,
-            "header_fields_too_large",
-            &format!("the request head is larger than {limit} bytes"),
-        )
-    } else {
-        Response::error(
-            414,
-            "uri_too_long",
-            &format!("the request line is longer than {limit} bytes"),
-        )
-    }
 }
 
 /// Writes `bytes` unless the client stops reading for `timeout`.

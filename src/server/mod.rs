@@ -14,7 +14,7 @@
 //! | `mod.rs` | [`Config`], [`Server`]: binding, the accept loop, shutdown |
 //! | `limits.rs` | [`Limits`]: every bound and its default |
 //! | `connection.rs` | one connection: timeouts, keep-alive, graceful close |
-//! | `request.rs` | checking a request head (the head itself is read by [`crate::http`]'s code) |
+//! | `request.rs` | [`read_request`]: reading and checking a request head (with [`crate::http`]'s head code) |
 //! | `query.rs` | percent-decoding the query string |
 //! | `routes.rs` | what each path answers |
 //! | `guard.rs` | the SSRF guard, as an [`AddressPolicy`](crate::AddressPolicy) |
@@ -75,6 +75,7 @@ use crate::url::Url;
 
 pub use guard::Guard;
 pub use limits::Limits;
+pub use request::{read_request, Request};
 pub use response::Response;
 pub use routes::DEFAULT_NEEDLE;
 

@@ -4,16 +4,42 @@
 //! response heads ([`crate::http::head`]); this module adds what only a
 //! server checks. Anything it cannot serve safely is refused with the
 //! response to send, after which the connection is closed.
+//!
+//! [`read_request`] is the whole inbound path short of timeouts: it works
+//! over any `AsyncRead`, so it can be driven by an in-memory stream.
 
-use crate::http::head::{parse_head, shorten};
+use futures_lite::AsyncRead;
+
+use crate::http::head::{parse_head, read_head, shorten, HeadError};
 use crate::http::Headers;
 use crate::url::Url;
 
+use super::limits::Limits;
 use super::response::Response;
 
-/// A request the routes can answer.
-#[derive(Debug)]
-pub(crate) struct Request {
+/// How many bytes each read of a request head asks for.
+const READ_SIZE: usize = 4096;
+
+/// A request the routes can answer: a checked request head.
+///
+/// # Example
+///
+/// ```
+/// use netcount::server::{read_request, Limits, Request};
+///
+/// let mut stream = netcount::http::Replay::new("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+/// let mut buf = Vec::new();
+/// let request = smol::block_on(read_request(&mut stream, &mut buf, &Limits::default()));
+/// let expected = Request {
+///     method: "GET".into(),
+///     path: "/healthz".into(),
+///     query: None,
+///     keep_alive: true,
+/// };
+/// assert_eq!(request, Ok(Some(expected)));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
     /// The method, as sent (methods are case-sensitive).
     pub method: String,
     /// The path of the target, still percent-encoded.
@@ -25,7 +51,82 @@ pub(crate) struct Request {
 }
 
 /// Why a request is refused: the response to send before closing.
-pub(crate) type Refusal = Response;
+type Refusal = Response;
+
+/// Reads one request head from `stream` and checks it.
+///
+/// `buf` holds bytes read but not yet used: it may already contain the
+/// start of this request (pipelined after the previous one), and on
+/// success the head is removed from it, leaving whatever followed. It
+/// never grows past `limits.max_head_bytes` plus one read of 4 KiB.
+///
+/// - `Ok(Some(request))`: a request to answer.
+/// - `Ok(None)`: the client closed (or the stream failed) before a whole
+///   head arrived; there is no one to answer.
+/// - `Err(refusal)`: a 4xx or 5xx response to send before closing the
+///   connection: a head over `limits.max_head_bytes` (414 when not even
+///   the request line fits, 431 otherwise), or any refusal of the head
+///   itself (see the module documentation).
+///
+/// Timeouts are the caller's: wrap the future in a timer.
+///
+/// # Example
+///
+/// ```
+/// use netcount::server::{read_request, Limits};
+///
+/// // Two pipelined requests, then a malformed one.
+/// let sent = "GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b?x=1 HTTP/1.0\r\n\r\nGET\r\n\r\n";
+/// let mut stream = netcount::http::Replay::new(sent);
+/// let (mut buf, limits) = (Vec::new(), Limits::default());
+/// smol::block_on(async {
+///     let first = read_request(&mut stream, &mut buf, &limits).await.unwrap().unwrap();
+///     assert_eq!((first.path.as_str(), first.keep_alive), ("/a", true));
+///     let second = read_request(&mut stream, &mut buf, &limits).await.unwrap().unwrap();
+///     assert_eq!((second.query.as_deref(), second.keep_alive), (Some("x=1"), false));
+///     let refusal = read_request(&mut stream, &mut buf, &limits).await.unwrap_err();
+///     assert_eq!(refusal.status, 400);
+///     // The client has nothing more to say.
+///     assert_eq!(read_request(&mut stream, &mut buf, &limits).await, Ok(None));
+/// });
+/// ```
+pub async fn read_request<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buf: &mut Vec<u8>,
+    limits: &Limits,
+) -> Result<Option<Request>, Response> {
+    // Read the head, within its size limit.
+    let len = match read_head(stream, buf, limits.max_head_bytes, READ_SIZE).await {
+        Ok(len) => len,
+        Err(HeadError::TooLarge { limit }) => return Err(too_large_head(buf, limit)),
+        // The client went away mid-head; there is no one to answer.
+        Err(HeadError::Eof { .. } | HeadError::Io(_)) => return Ok(None),
+    };
+
+    // Parse and check it; keep what follows for the next request.
+    let request = parse_request(&buf[..len], limits.max_headers);
+    buf.drain(..len);
+    request.map(Some)
+}
+
+/// The refusal of a head over the size limit: 414 when not even the
+/// request line fits, 431 otherwise.
+fn too_large_head(buf: &[u8], limit: usize) -> Refusal {
+    let line_fits = memchr::memchr(b'\n', &buf[..buf.len().min(limit)]).is_some();
+    if line_fits {
+        Response::error(
+            431,
+            "header_fields_too_large",
+            &format!("the request head is larger than {limit} bytes"),
+        )
+    } else {
+        Response::error(
+            414,
+            "uri_too_long",
+            &format!("the request line is longer than {limit} bytes"),
+        )
+    }
+}
 
 /// Parses and checks a head as delimited by `read_head`.
 ///
@@ -36,7 +137,7 @@ pub(crate) type Refusal = Response;
 /// `Transfer-Encoding` (400, the classic request-smuggling ambiguity), and
 /// any request body (413: none of the routes takes one, and not reading a
 /// body means never having to frame one).
-pub(crate) fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, Refusal> {
+fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, Refusal> {
     // Split into lines and fields; the field count is checked here so too
     // many fields is a 431, not a generic 400.
     let parsed = parse_head(head, usize::MAX).map_err(|e| bad_request(&e))?;
@@ -191,7 +292,84 @@ fn has_token(headers: &Headers, name: &str, token: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::io;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
     use super::*;
+
+    /// A client that sends `bytes` in reads of at most `piece` bytes.
+    struct Drip {
+        /// What is left to send.
+        bytes: Vec<u8>,
+        /// The largest read; at least 1.
+        piece: usize,
+    }
+
+    impl AsyncRead for Drip {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            let n = buf.len().min(self.piece).min(self.bytes.len());
+            buf[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes.drain(..n);
+            Poll::Ready(Ok(n))
+        }
+    }
+
+    /// Every request read from `sent` until a refusal or the end, as
+    /// `Ok(path)` or `Err(status)`.
+    fn read_all(sent: &[u8], piece: usize, limits: &Limits) -> Vec<Result<String, u16>> {
+        let mut stream = Drip {
+            bytes: sent.to_vec(),
+            piece,
+        };
+        let mut buf = Vec::new();
+        let mut outcomes = Vec::new();
+        smol::block_on(async {
+            loop {
+                match read_request(&mut stream, &mut buf, limits).await {
+                    Ok(Some(request)) => outcomes.push(Ok(request.path)),
+                    Ok(None) => return outcomes,
+                    Err(refusal) => {
+                        outcomes.push(Err(refusal.status));
+                        return outcomes;
+                    }
+                }
+            }
+        })
+    }
+
+    #[test]
+    fn pipelined_requests_read_the_same_in_any_split() {
+        let sent = b"GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\nHost: h\n\nGET /c HTTP/1.1\r\nHost: h\r\n\r";
+        let limits = Limits::default();
+        let expected = vec![Ok("/a".to_string()), Ok("/b".to_string())];
+        for piece in [1, 2, 3, 7, 4096] {
+            assert_eq!(read_all(sent, piece, &limits), expected, "piece {piece}");
+        }
+    }
+
+    #[test]
+    fn heads_over_the_size_limit_are_414_or_431_in_any_split() {
+        let limits = Limits {
+            max_head_bytes: 32,
+            ..Limits::default()
+        };
+        let long_line = format!("GET /{} HTTP/1.1\r\nHost: h\r\n\r\n", "a".repeat(40));
+        let long_head = format!("GET / HTTP/1.1\r\nHost: h\r\nX: {}\r\n\r\n", "a".repeat(40));
+        // A head that ends exactly at the limit is still read.
+        let exact = "GET / HTTP/1.1\r\nHost: hhhhhh\r\n\r\n";
+        assert_eq!(exact.len(), 32);
+        for piece in [1, 5, 4096] {
+            let read = |sent: &str| read_all(sent.as_bytes(), piece, &limits);
+            assert_eq!(read(&long_line), [Err(414)]);
+            assert_eq!(read(&long_head), [Err(431)]);
+            assert_eq!(read(exact), [Ok("/".to_string())]);
+        }
+    }
 
     fn parse(head: &str) -> Result<Request, u16> {
         parse_request(head.as_bytes(), 4).map_err(|r| r.status)
