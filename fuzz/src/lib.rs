@@ -1,81 +1,20 @@
 //! Helpers shared by the fuzz targets: a stream that splits reads by a
-//! fuzz-chosen pattern, naive oracles, a tiny input reader, and the checks
+//! fuzz-chosen pattern (`http::Replay`), naive oracles, a tiny input reader, and the checks
 //! of the server's request reader.
 
 #![forbid(unsafe_code)]
 
-use std::io;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite};
-use netcount::http::{get, Body};
+use futures_lite::AsyncReadExt;
+use netcount::http::{get, Body, Replay};
 use netcount::server::{query, read_request, Limits, Request};
 use netcount::url::Url;
 use netcount::{Counter, CounterOptions, Error};
 
-/// An in-memory stream whose reads return `reply` in pieces: read `i` returns
-/// at most `splits[i % splits.len()]` bytes (a zero stands for one byte).
-/// Writes are discarded.
-#[derive(Debug)]
-pub struct SplitStream {
-    /// The reply; `reply[at..]` is still to be read.
-    reply: Vec<u8>,
-    /// How much of `reply` has been read; `at <= reply.len()`.
-    at: usize,
-    /// Read sizes, cycled; never empty.
-    splits: Vec<usize>,
-    /// How many reads returned data so far.
-    reads: usize,
-}
-
-impl SplitStream {
-    /// A stream replaying `reply` in reads of the given sizes (cycled).
-    pub fn new(reply: Vec<u8>, splits: &[usize]) -> SplitStream {
-        let splits = if splits.is_empty() {
-            vec![usize::MAX]
-        } else {
-            splits.iter().map(|&s| s.max(1)).collect()
-        };
-        SplitStream {
-            reply,
-            at: 0,
-            splits,
-            reads: 0,
-        }
-    }
-}
-
-impl AsyncRead for SplitStream {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        let this = &mut *self;
-        let limit = this.splits[this.reads % this.splits.len()];
-        let n = buf.len().min(limit).min(this.reply.len() - this.at);
-        buf[..n].copy_from_slice(&this.reply[this.at..this.at + n]);
-        this.at += n;
-        this.reads += 1;
-        Poll::Ready(Ok(n))
-    }
-}
-
-impl AsyncWrite for SplitStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Poll::Ready(Ok(buf.len()))
-    }
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
+/// An in-memory stream whose reads return `reply` in pieces: read `i`
+/// returns at most `splits[i % splits.len()]` bytes (a zero stands for one
+/// byte; no splits: whole reads).
+pub fn split_stream(reply: Vec<u8>, splits: &[usize]) -> Replay {
+    Replay::new(reply).with_read_sizes(splits)
 }
 
 /// Reads the fuzz input front to back; past the end every value is zero.
@@ -145,11 +84,11 @@ pub fn naive_count(haystack: &[u8], needle: &[u8], options: CounterOptions) -> u
 pub type Outcome = Result<Vec<u8>, Error>;
 
 /// Sends a GET over `stream` and reads the whole body into memory.
-pub fn fetch(stream: SplitStream) -> Outcome {
+pub fn fetch(stream: Replay) -> Outcome {
     futures_lite::future::block_on(async {
         let url = Url::parse("http://example.org/").unwrap();
         let response = get(stream, &url).await?;
-        let mut body: Body<SplitStream> = response.into_body();
+        let mut body: Body<Replay> = response.into_body();
         let mut payload = Vec::new();
         body.read_to_end(&mut payload).await?;
         assert!(body.is_complete(), "body ended but is not complete");
@@ -160,7 +99,7 @@ pub fn fetch(stream: SplitStream) -> Outcome {
 
 /// Sends a GET over `stream` and counts `needle` in the body with the
 /// library's own `Response::count`.
-pub fn fetch_count(stream: SplitStream, needle: &[u8]) -> Result<u64, Error> {
+pub fn fetch_count(stream: Replay, needle: &[u8]) -> Result<u64, Error> {
     futures_lite::future::block_on(async {
         let url = Url::parse("http://example.org/").unwrap();
         let response = get(stream, &url).await?;
@@ -174,9 +113,9 @@ pub fn fetch_count(stream: SplitStream, needle: &[u8]) -> Result<u64, Error> {
 /// one piece, one byte at a time, and `splits`; and that the library's count
 /// equals the naive count of the payload. Returns the outcome.
 pub fn check_reply(reply: &[u8], splits: &[usize]) -> Outcome {
-    let whole = fetch(SplitStream::new(reply.to_vec(), &[]));
-    let bytewise = fetch(SplitStream::new(reply.to_vec(), &[1]));
-    let split = fetch(SplitStream::new(reply.to_vec(), splits));
+    let whole = fetch(split_stream(reply.to_vec(), &[]));
+    let bytewise = fetch(split_stream(reply.to_vec(), &[1]));
+    let split = fetch(split_stream(reply.to_vec(), splits));
     for other in [&bytewise, &split] {
         match (&whole, other) {
             (Ok(a), Ok(b)) => assert_eq!(a, b, "payload depends on read splits"),
@@ -188,7 +127,7 @@ pub fn check_reply(reply: &[u8], splits: &[usize]) -> Outcome {
     if let Ok(payload) = &whole {
         assert!(payload.len() <= reply.len());
         for needle in [&b"a"[..], b"ab", b".NET"] {
-            let counted = fetch_count(SplitStream::new(reply.to_vec(), splits), needle);
+            let counted = fetch_count(split_stream(reply.to_vec(), splits), needle);
             let expected = naive_count(payload, needle, CounterOptions::default());
             match counted {
                 Ok(n) => assert_eq!(n, expected, "count differs from the payload's"),
@@ -209,7 +148,7 @@ pub type Inbound = Result<Option<Request>, (u16, String)>;
 /// bytes end (at most 64). Checks the reader's buffer stays bounded.
 pub fn read_requests(sent: &[u8], splits: &[usize], limits: &Limits) -> Vec<Inbound> {
     futures_lite::future::block_on(async {
-        let mut stream = SplitStream::new(sent.to_vec(), splits);
+        let mut stream = split_stream(sent.to_vec(), splits);
         let mut buf = Vec::new();
         let mut outcomes = Vec::new();
         for _ in 0..64 {
@@ -240,7 +179,7 @@ pub fn check_refusal(refusal: &netcount::server::Response) -> (u16, String) {
     let bytes = refusal.to_bytes(false, true);
     let body = futures_lite::future::block_on(async {
         let url = Url::parse("http://example.org/").unwrap();
-        let response = get(SplitStream::new(bytes, &[]), &url)
+        let response = get(split_stream(bytes, &[]), &url)
             .await
             .expect("the refusal is a valid response");
         assert_eq!(response.status(), refusal.status);

@@ -528,41 +528,13 @@ mod tests {
     use super::*;
     use futures_lite::future::block_on;
 
-    /// A stream that hands out `data` in pieces of the given sizes (cycled).
-    struct Pieces {
-        data: Vec<u8>,
-        at: usize,
-        sizes: Vec<usize>,
-        next: usize,
-    }
-
-    impl AsyncRead for Pieces {
-        fn poll_read(
-            mut self: Pin<&mut Self>,
-            _: &mut Context<'_>,
-            buf: &mut [u8],
-        ) -> Poll<io::Result<usize>> {
-            let size = self.sizes[self.next % self.sizes.len()];
-            self.next += 1;
-            let n = size.min(buf.len()).min(self.data.len() - self.at);
-            buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
-            self.at += n;
-            Poll::Ready(Ok(n))
-        }
-    }
-
     fn read_body(
         framing: Framing,
         wire: &[u8],
         sizes: &[usize],
         out: usize,
     ) -> Result<Vec<u8>, Error> {
-        let stream = Pieces {
-            data: wire.to_vec(),
-            at: 0,
-            sizes: sizes.to_vec(),
-            next: 0,
-        };
+        let stream = crate::http::Replay::new(wire).with_read_sizes(sizes);
         let mut body = Body::new(stream, framing, Vec::new());
         let mut all = Vec::new();
         let mut buf = vec![0; out];

@@ -316,26 +316,11 @@ mod tests {
         assert_eq!(find_head_end(b"A\r\n\r\n", 5), Some(5));
     }
 
-    /// A reader that returns one byte per read, to exercise every split.
-    struct Trickle<'a>(&'a [u8]);
-    impl AsyncRead for Trickle<'_> {
-        fn poll_read(
-            mut self: std::pin::Pin<&mut Self>,
-            _: &mut std::task::Context<'_>,
-            buf: &mut [u8],
-        ) -> std::task::Poll<io::Result<usize>> {
-            let n = self.0.len().min(buf.len()).min(1);
-            buf[..n].copy_from_slice(&self.0[..n]);
-            self.0 = &self.0[n..];
-            std::task::Poll::Ready(Ok(n))
-        }
-    }
-
     #[test]
     fn reads_a_head_byte_by_byte_and_keeps_what_follows() {
         let input = b"HTTP/1.1 200 OK\r\nA: b\r\n\r\nbody";
         let mut buf = Vec::new();
-        let mut stream = Trickle(input);
+        let mut stream = crate::http::Replay::new(&input[..]).with_read_sizes(&[1]);
         let end = block_on(read_head(&mut stream, &mut buf, 1024, 8)).unwrap();
         assert_eq!(&buf[..end], &input[..25]);
         // One byte at a time: nothing past the head was read yet.

@@ -8,7 +8,8 @@ use futures_lite::{AsyncRead, AsyncWrite};
 
 /// An in-memory transport for examples and tests: reads return the bytes
 /// given to [`Replay::new`] (then end of stream), writes are kept and can be
-/// inspected with [`Replay::sent`].
+/// inspected with [`Replay::sent`]. [`Replay::with_read_sizes`] makes reads
+/// return small pieces, the way a network splits a reply.
 ///
 /// # Example
 ///
@@ -30,6 +31,11 @@ pub struct Replay {
     reply: Vec<u8>,
     /// How much of `reply` has been read; `at <= reply.len()`.
     at: usize,
+    /// The largest size of each successive read, cycled; every entry is at
+    /// least 1. Empty: reads are limited only by the caller's buffer.
+    read_sizes: Vec<usize>,
+    /// Reads so far, to pick the next entry of `read_sizes`.
+    reads: usize,
     /// Everything written so far.
     sent: Vec<u8>,
 }
@@ -47,8 +53,32 @@ impl Replay {
         Replay {
             reply: reply.into(),
             at: 0,
+            read_sizes: Vec::new(),
+            reads: 0,
             sent: Vec::new(),
         }
+    }
+
+    /// Makes successive reads return at most `sizes[0]`, `sizes[1]`, ...
+    /// bytes, starting over after the last (a size of 0 counts as 1).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use futures_lite::AsyncReadExt;
+    ///
+    /// let mut stream = netcount::http::Replay::new("abcdef").with_read_sizes(&[1, 2]);
+    /// let mut buf = [0; 8];
+    /// futures_lite::future::block_on(async {
+    ///     assert_eq!(stream.read(&mut buf).await?, 1);
+    ///     assert_eq!(stream.read(&mut buf).await?, 2);
+    ///     assert_eq!(stream.read(&mut buf).await?, 1);
+    ///     Ok::<(), std::io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub fn with_read_sizes(mut self, sizes: &[usize]) -> Replay {
+        self.read_sizes = sizes.iter().map(|&size| size.max(1)).collect();
+        self
     }
 
     /// Everything written to the stream so far.
@@ -74,7 +104,12 @@ impl AsyncRead for Replay {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
-        let n = buf.len().min(this.reply.len() - this.at);
+        let limit = match this.read_sizes.len() {
+            0 => usize::MAX,
+            len => this.read_sizes[this.reads % len],
+        };
+        this.reads += 1;
+        let n = buf.len().min(limit).min(this.reply.len() - this.at);
         buf[..n].copy_from_slice(&this.reply[this.at..this.at + n]);
         this.at += n;
         Poll::Ready(Ok(n))

@@ -292,40 +292,12 @@ fn has_token(headers: &Headers, name: &str, token: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::io;
-    use std::pin::Pin;
-    use std::task::{Context, Poll};
-
     use super::*;
-
-    /// A client that sends `bytes` in reads of at most `piece` bytes.
-    struct Drip {
-        /// What is left to send.
-        bytes: Vec<u8>,
-        /// The largest read; at least 1.
-        piece: usize,
-    }
-
-    impl AsyncRead for Drip {
-        fn poll_read(
-            mut self: Pin<&mut Self>,
-            _: &mut Context<'_>,
-            buf: &mut [u8],
-        ) -> Poll<io::Result<usize>> {
-            let n = buf.len().min(self.piece).min(self.bytes.len());
-            buf[..n].copy_from_slice(&self.bytes[..n]);
-            self.bytes.drain(..n);
-            Poll::Ready(Ok(n))
-        }
-    }
 
     /// Every request read from `sent` until a refusal or the end, as
     /// `Ok(path)` or `Err(status)`.
     fn read_all(sent: &[u8], piece: usize, limits: &Limits) -> Vec<Result<String, u16>> {
-        let mut stream = Drip {
-            bytes: sent.to_vec(),
-            piece,
-        };
+        let mut stream = crate::http::Replay::new(sent).with_read_sizes(&[piece]);
         let mut buf = Vec::new();
         let mut outcomes = Vec::new();
         smol::block_on(async {
