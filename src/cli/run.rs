@@ -194,7 +194,9 @@ pub fn execute(job: Job) -> i32 {
         End::Done(result)
     };
 
-    let end = future::block_on(executor.run(future::or(print_all, interrupted)));
+    // smol::block_on drives the reactor on this thread while it waits, so
+    // a socket becoming readable wakes us without a second thread.
+    let end = smol::block_on(executor.run(future::or(print_all, interrupted)));
     progress.clear();
     match end {
         End::Interrupted => EXIT_INTERRUPTED,
