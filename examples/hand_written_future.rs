@@ -123,7 +123,12 @@ impl<R: AsyncRead + Unpin> Future for CountBody<'_, R> {
 }
 
 fn main() -> Result<(), netcount::Error> {
-    let addr = support::serve_page(support::page(8 << 20, 777));
+    // 8 MiB in 64 KiB pieces, 1 ms apart: the reads often have to wait.
+    let addr = support::serve_paced(
+        support::page(8 << 20, 777),
+        64 * 1024,
+        std::time::Duration::from_millis(1),
+    );
     let url = Url::parse(&format!("http://{addr}/"))?;
 
     smol::block_on(async {

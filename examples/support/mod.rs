@@ -9,10 +9,18 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::thread;
+use std::time::Duration;
 
 /// Serves `body` (with a Content-Length) on a free loopback port, forever,
 /// on background threads. Returns the address.
 pub fn serve_page(body: Vec<u8>) -> SocketAddr {
+    serve_paced(body, usize::MAX, Duration::ZERO)
+}
+
+/// Like [`serve_page`], but writes the response in pieces of `piece` bytes
+/// with `pause` between them, like a slower network: the client's reads then
+/// often find the socket empty and have to wait.
+pub fn serve_paced(body: Vec<u8>, piece: usize, pause: Duration) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
     let addr = listener.local_addr().unwrap();
     let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
@@ -27,7 +35,12 @@ pub fn serve_page(body: Vec<u8>) -> SocketAddr {
                 while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
                     head.push(byte[0]);
                 }
-                let _ = stream.write_all(&response);
+                for part in response.chunks(piece) {
+                    if stream.write_all(part).is_err() {
+                        return;
+                    }
+                    thread::sleep(pause);
+                }
             });
         }
     });
