@@ -66,6 +66,12 @@ pub struct CountArgs {
 #[derive(Debug)]
 pub struct UsageError(pub String);
 
+impl From<String> for UsageError {
+    fn from(message: String) -> UsageError {
+        UsageError(message)
+    }
+}
+
 impl From<lexopt::Error> for UsageError {
     fn from(error: lexopt::Error) -> UsageError {
         UsageError(error.to_string())
@@ -152,7 +158,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
 }
 
 /// An argument as UTF-8 text.
-fn text(value: OsString, what: &str) -> Result<String, UsageError> {
+pub(super) fn text(value: OsString, what: &str) -> Result<String, UsageError> {
     value.into_string().map_err(|v| {
         UsageError(format!(
             "{what} is not valid utf-8: {:?}",
@@ -169,8 +175,18 @@ fn whole_number<T: std::str::FromStr>(value: OsString, flag: &str) -> Result<T, 
         .map_err(|_| UsageError(format!("{flag} expects a whole number, got {value:?}")))
 }
 
+/// A positive whole number (a count of things, a size limit).
+pub(super) fn positive_count(value: OsString, flag: &str) -> Result<usize, UsageError> {
+    match whole_number::<usize>(value, flag) {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(UsageError(format!(
+            "{flag} expects a positive whole number"
+        ))),
+    }
+}
+
 /// A positive number of seconds (fractions allowed).
-fn seconds(value: OsString, flag: &str) -> Result<Duration, UsageError> {
+pub(super) fn seconds(value: OsString, flag: &str) -> Result<Duration, UsageError> {
     let value = text(value, flag)?;
     match value.parse::<f64>() {
         Ok(secs) if secs > 0.0 && secs.is_finite() && secs <= 1e9 => {

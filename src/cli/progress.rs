@@ -4,7 +4,7 @@
 //! It is drawn only when standard error is a terminal and `-q` is not given;
 //! on a pipe or in a log file a progress line would only be noise.
 
-use std::io::Write;
+use super::write_stderr;
 use std::time::{Duration, Instant};
 
 /// Erases the current terminal line and returns the cursor to its start.
@@ -76,13 +76,6 @@ impl Progress {
             write_stderr(ERASE_LINE);
         }
     }
-}
-
-/// Writes to standard error; a progress line that cannot be shown is not
-/// worth failing for.
-fn write_stderr(text: &str) {
-    let mut err = std::io::stderr().lock();
-    let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
 }
 
 /// The text of the line: `3/20 URLs, 1.5 MiB, 750.0 KiB/s`.

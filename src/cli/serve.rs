@@ -2,11 +2,12 @@
 
 use std::ffi::OsString;
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use lexopt::prelude::*;
 use netcount::server::{Config, Server};
 use netcount::Url;
+
+use super::args::{positive_count, seconds, text, UsageError};
 
 /// Help text for `netcount serve`.
 const HELP: &str = "\
@@ -47,7 +48,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
             print!("{HELP}");
             return 0;
         }
-        Err(message) => {
+        Err(UsageError(message)) => {
             eprintln!(
                 "netcount serve: {message}\nTry 'netcount serve --help' for more information."
             );
@@ -99,100 +100,65 @@ fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
 }
 
 /// Parses the flags; `Ok(None)` asks for the help text.
-fn parse(args: Vec<OsString>) -> Result<Option<Config>, String> {
+fn parse(args: Vec<OsString>) -> Result<Option<Config>, UsageError> {
     let mut config = Config::default();
     let limits = &mut config.limits;
     let mut parser = lexopt::Parser::from_args(args);
-    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+    while let Some(arg) = parser.next()? {
         match arg {
             Short('h') | Long("help") => return Ok(None),
             Long("listen") => {
-                let text = text(value(&mut parser)?, "--listen")?;
+                let text = text(parser.value()?, "--listen")?;
                 config.listen = text.parse::<SocketAddr>().map_err(|_| {
                     format!("--listen expects an address such as 127.0.0.1:8080, got {text:?}")
                 })?;
             }
             Long("default-url") => {
-                config.default_url = Url::parse(&text(value(&mut parser)?, "--default-url")?)
+                config.default_url = Url::parse(&text(parser.value()?, "--default-url")?)
                     .map_err(|e| e.to_string())?;
             }
             Long("allow-private") => config.guard.allow_private = true,
             Long("allow-host") => {
-                let host = text(value(&mut parser)?, "--allow-host")?;
+                let host = text(parser.value()?, "--allow-host")?;
                 let url = Url::parse(&format!("http://{host}/"))
                     .map_err(|_| format!("--allow-host expects a host name, got {host:?}"))?;
                 config.guard.allow_hosts.push(url.host_str().to_string());
             }
             Long("allow-addr") => {
-                let text = text(value(&mut parser)?, "--allow-addr")?;
+                let text = text(parser.value()?, "--allow-addr")?;
                 let addr = text.parse::<SocketAddr>().map_err(|_| {
                     format!("--allow-addr expects IP:PORT such as 127.0.0.1:8081, got {text:?}")
                 })?;
                 config.guard.allow_addrs.push(addr);
             }
             Long("max-connections") => {
-                limits.max_connections = count(value(&mut parser)?, "--max-connections")?
+                limits.max_connections = positive_count(parser.value()?, "--max-connections")?
             }
             Long("max-head-bytes") => {
-                limits.max_head_bytes = count(value(&mut parser)?, "--max-head-bytes")?
+                limits.max_head_bytes = positive_count(parser.value()?, "--max-head-bytes")?
             }
             Long("max-headers") => {
-                limits.max_headers = count(value(&mut parser)?, "--max-headers")?
+                limits.max_headers = positive_count(parser.value()?, "--max-headers")?
             }
             Long("head-timeout") => {
-                limits.head_timeout = seconds(value(&mut parser)?, "--head-timeout")?
+                limits.head_timeout = seconds(parser.value()?, "--head-timeout")?
             }
             Long("idle-timeout") => {
-                limits.idle_timeout = seconds(value(&mut parser)?, "--idle-timeout")?
+                limits.idle_timeout = seconds(parser.value()?, "--idle-timeout")?
             }
             Long("max-requests") => {
-                limits.max_requests_per_connection = count(value(&mut parser)?, "--max-requests")?
+                limits.max_requests_per_connection =
+                    positive_count(parser.value()?, "--max-requests")?
             }
             Long("max-fetches") => {
-                limits.max_fetches = count(value(&mut parser)?, "--max-fetches")?
+                limits.max_fetches = positive_count(parser.value()?, "--max-fetches")?
             }
-            Long("fetch-wait") => limits.fetch_wait = seconds(value(&mut parser)?, "--fetch-wait")?,
+            Long("fetch-wait") => limits.fetch_wait = seconds(parser.value()?, "--fetch-wait")?,
             Long("upstream-timeout") => {
-                limits.upstream_timeout = seconds(value(&mut parser)?, "--upstream-timeout")?
+                limits.upstream_timeout = seconds(parser.value()?, "--upstream-timeout")?
             }
-            _ => return Err(arg.unexpected().to_string()),
+            _ => return Err(arg.unexpected().into()),
         }
     }
     Ok(Some(config))
-}
-
-/// The value of the flag just parsed.
-fn value(parser: &mut lexopt::Parser) -> Result<OsString, String> {
-    parser.value().map_err(|e| e.to_string())
-}
-
-/// An argument as UTF-8 text.
-fn text(value: OsString, flag: &str) -> Result<String, String> {
-    value
-        .into_string()
-        .map_err(|v| format!("{flag} is not valid utf-8: {:?}", v.to_string_lossy()))
-}
-
-/// A positive whole number.
-fn count(value: OsString, flag: &str) -> Result<usize, String> {
-    let value = text(value, flag)?;
-    match value.parse::<usize>() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(format!(
-            "{flag} expects a positive whole number, got {value:?}"
-        )),
-    }
-}
-
-/// A positive number of seconds (fractions allowed).
-fn seconds(value: OsString, flag: &str) -> Result<Duration, String> {
-    let value = text(value, flag)?;
-    match value.parse::<f64>() {
-        Ok(secs) if secs > 0.0 && secs.is_finite() && secs <= 1e9 => {
-            Ok(Duration::from_secs_f64(secs))
-        }
-        _ => Err(format!(
-            "{flag} expects a positive number of seconds, got {value:?}"
-        )),
-    }
 }
