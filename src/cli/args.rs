@@ -177,10 +177,11 @@ fn whole_number<T: std::str::FromStr>(value: OsString, flag: &str) -> Result<T, 
 
 /// A positive whole number (a count of things, a size limit).
 pub(super) fn positive_count(value: OsString, flag: &str) -> Result<usize, UsageError> {
-    match whole_number::<usize>(value, flag) {
+    let value = text(value, flag)?;
+    match value.parse::<usize>() {
         Ok(n) if n > 0 => Ok(n),
         _ => Err(UsageError(format!(
-            "{flag} expects a positive whole number"
+            "{flag} expects a positive whole number, got {value:?}"
         ))),
     }
 }
