@@ -115,6 +115,7 @@
 pub mod client;
 mod connect;
 pub mod counter;
+mod deadline;
 pub mod error;
 pub mod http;
 pub mod json;
