@@ -102,8 +102,8 @@ pub(crate) struct ConnectOptions<'a> {
     pub tls: &'a crate::tls::TlsConnector,
 }
 
-/// Resolves the URL's host and returns its addresses, in resolver order.
-async fn resolve(url: &Url) -> Result<Vec<SocketAddr>, Error> {
+/// Looks up the URL's host in DNS and returns its addresses, in resolver order.
+async fn lookup(url: &Url) -> Result<Vec<SocketAddr>, Error> {
     let port = url.port();
     let addrs = match url.host() {
         Host::Ipv4(ip) => vec![SocketAddr::new(IpAddr::V4(*ip), port)],
@@ -135,7 +135,7 @@ pub(crate) async fn connect(url: &Url, options: &ConnectOptions<'_>) -> Result<S
     }
 
     // Resolve once.
-    let addrs = resolve(url).await?;
+    let addrs = lookup(url).await?;
 
     // Check every address before connecting to any.
     if let Some(policy) = options.policy {
@@ -193,7 +193,7 @@ async fn connect_any(
             Err(error) => last_error = Some((i, error)),
         }
     }
-    let (last, source) = last_error.expect("resolve returns at least one address");
+    let (last, source) = last_error.expect("lookup returns at least one address");
     Err(Error::Connect {
         host: url.host_str().to_string(),
         port: url.port(),
