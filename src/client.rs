@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use async_io::Timer;
 use futures_lite::future;
 
-use crate::connect::{connect, AddressPolicy, ConnectOptions};
+use crate::connect::{connect, AddressPolicy, ConnectOptions, Resolver};
 use crate::counter::Counter;
 use crate::error::{Error, TimeoutPhase};
 use crate::http::{get_with_agent, DEFAULT_USER_AGENT};
@@ -96,6 +96,8 @@ struct Config {
     user_agent: String,
     /// Checked on every resolved address of every hop, if set.
     policy: Option<AddressPolicy>,
+    /// Looks up domain names instead of the system's resolver, if set.
+    resolver: Option<Resolver>,
     /// Size of the buffer the body is read into.
     read_buffer: usize,
 }
@@ -110,6 +112,7 @@ impl Default for ClientBuilder {
                 max_redirects: 10,
                 user_agent: DEFAULT_USER_AGENT.to_string(),
                 policy: None,
+                resolver: None,
                 read_buffer: 1024 * 1024,
             },
             #[cfg(feature = "tls")]
@@ -202,6 +205,27 @@ impl ClientBuilder {
     /// ```
     pub fn address_policy(mut self, policy: AddressPolicy) -> Self {
         self.config.policy = Some(policy);
+        self
+    }
+
+    /// Looks up host names with `resolver` instead of the system's resolver
+    /// (async-net's `getaddrinfo` on a thread): for a DNS library of your
+    /// choice, names pinned to addresses, or tests. See [`Resolver`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::net::SocketAddr;
+    /// use netcount::{Client, Resolver};
+    ///
+    /// let resolver = Resolver::new(|_host, port| async move {
+    ///     Ok(vec![SocketAddr::from(([127, 0, 0, 1], port))])
+    /// });
+    /// let builder = Client::builder().resolver(resolver);
+    /// assert!(format!("{builder:?}").contains("Resolver(..)"));
+    /// ```
+    pub fn resolver(mut self, resolver: Resolver) -> Self {
+        self.config.resolver = Some(resolver);
         self
     }
 
@@ -362,6 +386,7 @@ impl Client {
         let options = ConnectOptions {
             connect_timeout: self.config.connect_timeout,
             policy: self.config.policy.as_ref(),
+            resolver: self.config.resolver.as_ref(),
             #[cfg(feature = "tls")]
             tls: &self.tls,
         };

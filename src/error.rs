@@ -147,10 +147,11 @@ pub enum Error {
         host: String,
         /// The port.
         port: u16,
-        /// Every address tried, in order.
-        tried: Vec<SocketAddr>,
-        /// The error of the last address tried.
-        source: io::Error,
+        /// Every address tried, in the order the attempts started (all of
+        /// the host's addresses, interleaved by family), each with why it
+        /// failed. The first is the resolver's preferred address; its error
+        /// is this error's [`source`](std::error::Error::source).
+        tried: Vec<(SocketAddr, io::Error)>,
     },
     /// A TLS handshake failed.
     Tls {
@@ -218,18 +219,13 @@ impl fmt::Display for Error {
             Error::AddressNotAllowed { host, addr, reason } => {
                 write!(f, "destination not allowed: {host} resolves to {addr} ({reason})")
             }
-            Error::Connect {
-                host,
-                port,
-                tried,
-                source,
-            } => {
-                write!(f, "cannot connect to {host} port {port}: {source} (tried ")?;
-                for (i, addr) in tried.iter().enumerate() {
-                    let sep = if i == 0 { "" } else { ", " };
-                    write!(f, "{sep}{addr}")?;
+            Error::Connect { host, port, tried } => {
+                write!(f, "cannot connect to {host} port {port}: ")?;
+                for (i, (addr, error)) in tried.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { "; " };
+                    write!(f, "{sep}{addr}: {error}")?;
                 }
-                f.write_str(")")
+                Ok(())
             }
             Error::Tls { kind, message } => write!(f, "{kind}: {}", message.to_lowercase()),
             Error::InvalidCertificate(what) => write!(f, "invalid ca certificate: {what}"),
@@ -261,7 +257,8 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Resolve { source, .. } | Error::Connect { source, .. } => Some(source),
+            Error::Resolve { source, .. } => Some(source),
+            Error::Connect { tried, .. } => tried.first().map(|(_, error)| error as _),
             Error::Io(error) => Some(error),
             _ => None,
         }

@@ -134,7 +134,7 @@ pub mod url;
 pub struct ReadmeDoctests;
 
 pub use client::{count, Client, ClientBuilder, Report};
-pub use connect::AddressPolicy;
+pub use connect::{AddressPolicy, Resolver};
 pub use counter::{Counter, CounterOptions};
 pub use error::{Error, TimeoutPhase, TlsFailure};
 pub use url::Url;

@@ -1,27 +1,36 @@
-//! Turning a URL into a connected stream: resolve, connect, (TLS).
+//! Turning a URL into a connected stream: look up, check, connect, (TLS).
 //!
-//! 1. Resolve the host with async-net (an IP literal skips DNS).
-//! 2. Ask the [`AddressPolicy`], if any, about **every** resolved address;
-//!    one refusal refuses the host (a name that resolves to both a public
-//!    and a private address is not safe to fetch).
-//! 3. Try the addresses in the resolver's order, each with its own connect
-//!    timeout, and keep the first that answers. Only checked addresses are
-//!    ever connected to: there is no second lookup.
+//! 1. Look the host up ([`resolver`]): the embedder's [`Resolver`] if one
+//!    was given, else the system's through async-net (an IP literal skips
+//!    the lookup).
+//! 2. Ask the [`AddressPolicy`], if any, about **every** address before
+//!    connecting to any; one refusal refuses the host (a name that resolves
+//!    to both a public and a private address is not safe to fetch).
+//! 3. Race the addresses, Happy Eyeballs style ([`eyeballs`]): interleaved
+//!    by family, a new attempt every 250 ms or as soon as one fails, each
+//!    within its own connect timeout; the first to connect wins. Only
+//!    checked addresses are ever connected to: there is no second lookup.
 //! 4. For `https`, run the TLS handshake over that connection.
+
+mod eyeballs;
+mod resolver;
 
 use std::fmt;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use async_net::TcpStream;
-use futures_lite::{future, AsyncRead, AsyncWrite};
+use futures_lite::{AsyncRead, AsyncWrite};
 
+use crate::deadline::within;
 use crate::error::Error;
-use crate::url::{Host, Scheme, Url};
+use crate::url::{Scheme, Url};
+
+pub use resolver::Resolver;
 
 /// A check run on every resolved address before connecting: `Ok(())` to
 /// allow, `Err(reason)` to refuse. Receives the host name from the URL and
@@ -97,36 +106,14 @@ pub(crate) struct ConnectOptions<'a> {
     pub connect_timeout: Duration,
     /// Checked on every resolved address, if set.
     pub policy: Option<&'a AddressPolicy>,
+    /// Looks up domain names; the system's resolver when `None`.
+    pub resolver: Option<&'a Resolver>,
     /// TLS settings for `https`.
     #[cfg(feature = "tls")]
     pub tls: &'a crate::tls::TlsConnector,
 }
 
-/// Looks up the URL's host in DNS and returns its addresses, in resolver order.
-async fn lookup(url: &Url) -> Result<Vec<SocketAddr>, Error> {
-    let port = url.port();
-    let addrs = match url.host() {
-        Host::Ipv4(ip) => vec![SocketAddr::new(IpAddr::V4(*ip), port)],
-        Host::Ipv6(ip) => vec![SocketAddr::new(IpAddr::V6(*ip), port)],
-        Host::Domain(name) => {
-            async_net::resolve((name.as_str(), port))
-                .await
-                .map_err(|source| Error::Resolve {
-                    host: name.clone(),
-                    source,
-                })?
-        }
-    };
-    if addrs.is_empty() {
-        return Err(Error::Resolve {
-            host: url.host_str().to_string(),
-            source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
-        });
-    }
-    Ok(addrs)
-}
-
-/// Connects to the URL's host: resolve, check, try each address, TLS.
+/// Connects to the URL's host: look up, check every address, race them, TLS.
 pub(crate) async fn connect(url: &Url, options: &ConnectOptions<'_>) -> Result<Stream, Error> {
     // Without TLS support, fail before touching the network.
     #[cfg(not(feature = "tls"))]
@@ -134,8 +121,8 @@ pub(crate) async fn connect(url: &Url, options: &ConnectOptions<'_>) -> Result<S
         return Err(Error::TlsUnavailable);
     }
 
-    // Resolve once.
-    let addrs = lookup(url).await?;
+    // Look the host up once.
+    let addrs = resolver::lookup(url, options.resolver).await?;
 
     // Check every address before connecting to any.
     if let Some(policy) = options.policy {
@@ -150,8 +137,18 @@ pub(crate) async fn connect(url: &Url, options: &ConnectOptions<'_>) -> Result<S
         }
     }
 
-    // Try each address in order; keep the first that answers.
-    let tcp = connect_any(url, &addrs, options.connect_timeout).await?;
+    // Race the addresses; keep the first that connects.
+    let order = eyeballs::interleave(&addrs);
+    let timeout = options.connect_timeout;
+    let tcp = eyeballs::race(&order, eyeballs::ATTEMPT_DELAY, |addr| {
+        connect_tcp(addr, timeout)
+    })
+    .await
+    .map_err(|tried| Error::Connect {
+        host: url.host_str().to_string(),
+        port: url.port(),
+        tried,
+    })?;
 
     match url.scheme() {
         Scheme::Http => Ok(Stream::Tcp(tcp)),
@@ -168,38 +165,19 @@ pub(crate) async fn connect(url: &Url, options: &ConnectOptions<'_>) -> Result<S
     }
 }
 
-/// Tries `addrs` in order, each within `timeout`.
-async fn connect_any(
-    url: &Url,
-    addrs: &[SocketAddr],
-    timeout: Duration,
-) -> Result<TcpStream, Error> {
-    let mut last_error = None;
-    for (i, &addr) in addrs.iter().enumerate() {
-        let attempt = async { TcpStream::connect(addr).await };
-        let expired = async {
-            async_io::Timer::after(timeout).await;
-            Err(io::Error::new(
+/// One connection attempt, given up after `timeout`.
+async fn connect_tcp(addr: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
+    let stream = within(timeout, TcpStream::connect(addr))
+        .await
+        .map_err(|_| {
+            io::Error::new(
                 io::ErrorKind::TimedOut,
                 format!("connect timed out after {timeout:?}"),
-            ))
-        };
-        match future::or(attempt, expired).await {
-            Ok(stream) => {
-                // Small writes (the request head) go out at once.
-                stream.set_nodelay(true)?;
-                return Ok(stream);
-            }
-            Err(error) => last_error = Some((i, error)),
-        }
-    }
-    let (last, source) = last_error.expect("lookup returns at least one address");
-    Err(Error::Connect {
-        host: url.host_str().to_string(),
-        port: url.port(),
-        tried: addrs[..=last].to_vec(),
-        source,
-    })
+            )
+        })??;
+    // Small writes (the request head) go out at once.
+    stream.set_nodelay(true)?;
+    Ok(stream)
 }
 
 impl AsyncRead for Stream {
@@ -250,6 +228,11 @@ impl AsyncWrite for Stream {
 mod tests {
     use super::*;
 
+    use std::net::TcpListener;
+    use std::sync::{Arc, Mutex};
+
+    use futures_lite::future;
+
     #[cfg(not(feature = "tls"))]
     #[test]
     fn https_without_tls_is_a_clear_error_before_any_connection() {
@@ -257,6 +240,7 @@ mod tests {
         let options = ConnectOptions {
             connect_timeout: Duration::from_secs(1),
             policy: None,
+            resolver: None,
         };
         let error = future::block_on(connect(&url, &options)).unwrap_err();
         assert!(matches!(error, Error::TlsUnavailable), "{error}");
@@ -272,10 +256,62 @@ mod tests {
         let options = ConnectOptions {
             connect_timeout: Duration::from_secs(1),
             policy: Some(&policy),
+            resolver: None,
             #[cfg(feature = "tls")]
             tls: &tls,
         };
         let error = future::block_on(connect(&url, &options)).unwrap_err();
         assert!(matches!(error, Error::AddressNotAllowed { .. }), "{error}");
+    }
+
+    #[test]
+    fn the_policy_checks_every_address_before_any_attempt() {
+        // Two listeners that would both accept a connection at once.
+        let allowed = TcpListener::bind("127.0.0.1:0").unwrap();
+        let denied = TcpListener::bind("127.0.0.1:0").unwrap();
+        let (allowed_addr, denied_addr) =
+            (allowed.local_addr().unwrap(), denied.local_addr().unwrap());
+        let resolver =
+            Resolver::new(move |_, _| async move { Ok(vec![allowed_addr, denied_addr]) });
+        let checked = Arc::new(Mutex::new(Vec::new()));
+        let policy = {
+            let checked = checked.clone();
+            AddressPolicy::new(move |_: &str, addr| {
+                checked.lock().unwrap().push(addr);
+                if addr == denied_addr {
+                    Err("denied".into())
+                } else {
+                    Ok(())
+                }
+            })
+        };
+        #[cfg(feature = "tls")]
+        let tls = crate::tls::TlsConnector::new(&[]).unwrap();
+        let options = ConnectOptions {
+            connect_timeout: Duration::from_secs(5),
+            policy: Some(&policy),
+            resolver: Some(&resolver),
+            #[cfg(feature = "tls")]
+            tls: &tls,
+        };
+        let url = Url::parse("http://two.test/").unwrap();
+
+        let error = future::block_on(connect(&url, &options)).unwrap_err();
+
+        assert!(
+            matches!(error, Error::AddressNotAllowed { addr, .. } if addr == denied_addr),
+            "{error}"
+        );
+        assert_eq!(*checked.lock().unwrap(), [allowed_addr, denied_addr]);
+        // Neither listener has a connection waiting: nothing was attempted,
+        // not even to the address the policy allowed.
+        for listener in [&allowed, &denied] {
+            listener.set_nonblocking(true).unwrap();
+            let accepted = listener.accept();
+            assert!(
+                matches!(&accepted, Err(e) if e.kind() == io::ErrorKind::WouldBlock),
+                "{accepted:?}"
+            );
+        }
     }
 }

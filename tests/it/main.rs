@@ -2,6 +2,7 @@
 
 mod cli;
 mod client;
+mod eyeballs;
 mod faults;
 mod interop;
 mod nginx;
