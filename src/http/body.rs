@@ -40,7 +40,8 @@ const BUF_SIZE: usize = 16 * 1024;
 /// buffer, so the next chunk-size line arrives in the same read.
 const DIRECT_READ_MIN: usize = 4096;
 
-/// [`Body::count_into`] lets other tasks run after this many reads.
+/// [`Body::count_into`] lets other tasks, and timers raced against it, run
+/// after this many reads.
 const YIELD_EVERY_READS: u64 = 16;
 
 /// How the body is delimited, decided from the response head.
@@ -251,7 +252,8 @@ impl<S: AsyncRead + Unpin> Body<S> {
             counter.feed(&buf[..n]);
             // A fast stream may never make a read wait, and a task that
             // never returns `Pending` keeps every other task on its
-            // executor thread (and its timers) from running. Step aside
+            // executor thread, and every timer raced against this one
+            // (the client's total deadline), from running. Step aside
             // now and then.
             if reads % YIELD_EVERY_READS == 0 {
                 futures_lite::future::yield_now().await;
