@@ -12,9 +12,11 @@
 //! chunked framing's size lines. Payload is served from that buffer first;
 //! once it is empty, large reads go straight from the stream into the
 //! caller's buffer, so the common case (a big Content-Length or
-//! close-delimited body) copies nothing. One `poll_read` returns as many
-//! payload bytes as are available without waiting, across as many small
-//! chunks as the buffer holds.
+//! close-delimited body) copies nothing. Both paths count what they hand
+//! out with the same `advance` step, which also moves the state on at the
+//! end of a chunk or of the body. One `poll_read` returns as many payload
+//! bytes as are available without waiting, across as many small chunks as
+//! the buffer holds.
 
 use std::io;
 use std::pin::Pin;
@@ -83,6 +85,19 @@ enum State {
     Trailers { bytes: usize, fields: usize },
     /// The body is complete: every further read returns 0.
     Done,
+}
+
+impl State {
+    /// Payload bytes this state may still hand out before the framing
+    /// changes: the rest of the Content-Length or of the chunk, no limit
+    /// for a close-delimited body, none between chunks.
+    fn payload_left(self) -> u64 {
+        match self {
+            State::Length { remaining, .. } | State::ChunkData { remaining } => remaining,
+            State::UntilClose => u64::MAX,
+            _ => 0,
+        }
+    }
 }
 
 /// What one parsing step achieved.
@@ -267,33 +282,11 @@ impl<S: AsyncRead + Unpin> Body<S> {
         let available = self.end - self.start;
         match self.state {
             State::Done => Ok(Step::Payload(0)),
-            State::Length { remaining, total } => {
+            State::Length { .. } | State::UntilClose | State::ChunkData { .. } => {
                 if available == 0 {
                     return Ok(Step::NeedInput);
                 }
-                let n = self.copy_payload(out, remaining);
-                self.state = match remaining - n as u64 {
-                    0 => State::Done,
-                    remaining => State::Length { remaining, total },
-                };
-                Ok(Step::Payload(n))
-            }
-            State::UntilClose => {
-                if available == 0 {
-                    return Ok(Step::NeedInput);
-                }
-                Ok(Step::Payload(self.copy_payload(out, u64::MAX)))
-            }
-            State::ChunkData { remaining } => {
-                if available == 0 {
-                    return Ok(Step::NeedInput);
-                }
-                let n = self.copy_payload(out, remaining);
-                self.state = match remaining - n as u64 {
-                    0 => State::ChunkDataEnd,
-                    remaining => State::ChunkData { remaining },
-                };
-                Ok(Step::Payload(n))
+                Ok(Step::Payload(self.copy_payload(out)))
             }
             State::ChunkDataEnd => match &self.buf[self.start..self.end] {
                 [b'\r', b'\n', ..] => {
@@ -346,16 +339,36 @@ impl<S: AsyncRead + Unpin> Body<S> {
         }
     }
 
-    /// Copies up to `limit` buffered payload bytes into `out`.
-    fn copy_payload(&mut self, out: &mut [u8], limit: u64) -> usize {
+    /// Copies as many buffered payload bytes into `out` as it and the
+    /// state allow, and advances past them.
+    fn copy_payload(&mut self, out: &mut [u8]) -> usize {
         let available = self.end - self.start;
-        let n = available
-            .min(out.len())
-            .min(usize::try_from(limit).unwrap_or(usize::MAX));
+        let left = usize::try_from(self.state.payload_left()).unwrap_or(usize::MAX);
+        let n = available.min(out.len()).min(left);
         out[..n].copy_from_slice(&self.buf[self.start..self.start + n]);
         self.start += n;
-        self.received += n as u64;
+        self.advance(n);
         n
+    }
+
+    /// Counts `n` payload bytes as handed out (from the buffer or a direct
+    /// read; at most the state's `payload_left`) and moves to the state
+    /// that follows: the end of a Content-Length body is the end, the end
+    /// of a chunk's data expects its CRLF.
+    fn advance(&mut self, n: usize) {
+        let n = n as u64;
+        self.received += n;
+        self.state = match self.state {
+            State::Length { remaining, total } => match remaining - n {
+                0 => State::Done,
+                remaining => State::Length { remaining, total },
+            },
+            State::ChunkData { remaining } => match remaining - n {
+                0 => State::ChunkDataEnd,
+                remaining => State::ChunkData { remaining },
+            },
+            other => other,
+        };
     }
 
     /// Takes one CRLF-terminated line (without the CRLF) from the buffer, or
@@ -383,13 +396,7 @@ impl<S: AsyncRead + Unpin> Body<S> {
     /// Payload bytes the current state can still take from one direct read
     /// into the caller's buffer, or 0 if the framing buffer should be used.
     fn direct_read_limit(&self, out_len: usize) -> usize {
-        let wanted = match self.state {
-            State::Length { remaining, .. } | State::ChunkData { remaining } => {
-                usize::try_from(remaining).unwrap_or(usize::MAX)
-            }
-            State::UntilClose => usize::MAX,
-            _ => 0,
-        };
+        let wanted = usize::try_from(self.state.payload_left()).unwrap_or(usize::MAX);
         let n = wanted.min(out_len);
         if self.start == self.end && n >= DIRECT_READ_MIN {
             n
@@ -465,19 +472,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Body<S> {
                 if n == 0 {
                     return Poll::Ready(Ok(0));
                 }
-                this.received += n as u64;
-                this.state = match this.state {
-                    State::Length { remaining, .. } if remaining == n as u64 => State::Done,
-                    State::Length { remaining, total } => State::Length {
-                        remaining: remaining - n as u64,
-                        total,
-                    },
-                    State::ChunkData { remaining } if remaining == n as u64 => State::ChunkDataEnd,
-                    State::ChunkData { remaining } => State::ChunkData {
-                        remaining: remaining - n as u64,
-                    },
-                    other => other,
-                };
+                this.advance(n);
                 return Poll::Ready(Ok(n));
             }
 

@@ -17,6 +17,8 @@ use std::io;
 
 use futures_lite::{AsyncRead, AsyncReadExt};
 
+use super::field;
+
 /// One header field, as received.
 ///
 /// # Example
@@ -228,11 +230,6 @@ pub(crate) struct ParsedHead<'a> {
     pub headers: Headers,
 }
 
-/// Whether `b` may appear in a field name (`tchar` in RFC 9110 §5.6.2).
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
-
 /// Splits a head (as delimited by [`read_head`]) into lines and fields.
 ///
 /// Refuses: a bare CR; a field line without a colon; whitespace before the
@@ -272,7 +269,7 @@ fn parse_field(line: &[u8]) -> Result<Header, String> {
     let colon = memchr::memchr(b':', line)
         .ok_or_else(|| format!("header line without a colon: {:?}", shorten(line)))?;
     let (name, value) = (&line[..colon], &line[colon + 1..]);
-    if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
+    if !field::is_token(name) {
         return Err(format!("invalid header name {:?}", shorten(name)));
     }
     if value.iter().any(|&b| b == b'\r' || b == 0) {

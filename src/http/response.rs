@@ -16,6 +16,7 @@
 use futures_lite::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::body::{Body, Framing};
+use super::field::{self, BadLength};
 use super::head::{parse_head, read_head, shorten, HeadError, Headers};
 use super::request::{request_head, DEFAULT_USER_AGENT};
 use crate::counter::Counter;
@@ -177,9 +178,7 @@ impl<S: AsyncRead + Unpin> Response<S> {
     /// ```
     pub fn check_identity_encoding(&self) -> Result<(), Error> {
         for value in self.headers.get_all("content-encoding") {
-            let all_identity = value
-                .split(|&b| b == b',')
-                .map(|coding| coding.trim_ascii())
+            let all_identity = field::list(value)
                 .all(|coding| coding.is_empty() || coding.eq_ignore_ascii_case(b"identity"));
             if !all_identity {
                 return Err(Error::UnsupportedEncoding {
@@ -370,10 +369,7 @@ fn framing(minor_version: u8, status: u16, headers: &Headers) -> Result<Framing,
                 "both transfer-encoding and content-length: the length is ambiguous".into(),
             ));
         }
-        let codings: Vec<&[u8]> = transfer_encodings
-            .flat_map(|value| value.split(|&b| b == b','))
-            .map(|coding| coding.trim_ascii())
-            .collect();
+        let codings: Vec<&[u8]> = transfer_encodings.flat_map(field::list).collect();
         return match codings.as_slice() {
             [only] if only.eq_ignore_ascii_case(b"chunked") => Ok(Framing::Chunked),
             _ => Err(Error::UnsupportedEncoding {
@@ -388,8 +384,10 @@ fn framing(minor_version: u8, status: u16, headers: &Headers) -> Result<Framing,
     }
     let mut length = None;
     for value in headers.get_all("content-length") {
-        for item in value.split(|&b| b == b',') {
-            let parsed = parse_content_length(item.trim_ascii())?;
+        for item in field::list(value) {
+            let parsed = field::content_length(item).map_err(|_: BadLength| {
+                Error::Protocol(format!("invalid content-length {:?}", shorten(item)))
+            })?;
             match length {
                 Some(seen) if seen != parsed => {
                     return Err(Error::Protocol(format!(
@@ -403,19 +401,6 @@ fn framing(minor_version: u8, status: u16, headers: &Headers) -> Result<Framing,
     Ok(match length {
         Some(length) => Framing::Length(length),
         None => Framing::UntilClose,
-    })
-}
-
-/// Parses a Content-Length value: ASCII digits only, no sign, no overflow.
-fn parse_content_length(value: &[u8]) -> Result<u64, Error> {
-    let invalid = || Error::Protocol(format!("invalid content-length {:?}", shorten(value)));
-    if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
-        return Err(invalid());
-    }
-    value.iter().try_fold(0u64, |n, d| {
-        n.checked_mul(10)
-            .and_then(|n| n.checked_add(u64::from(d - b'0')))
-            .ok_or_else(invalid)
     })
 }
 
@@ -513,6 +498,7 @@ mod tests {
             &[("content-length", "0x5")],
             &[("content-length", "")],
             &[("content-length", "5 5")],
+            &[("content-length", "5,")],
             &[("content-length", "18446744073709551616")],
         ] {
             assert!(f(bad).is_err(), "{bad:?}");
