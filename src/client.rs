@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use crate::connect::{connect, AddressPolicy, ConnectOptions};
 use crate::counter::Counter;
 use crate::deadline::{self, Elapsed};
-use crate::error::{Error, TimeoutPhase};
+use crate::error::{Error, ProtocolErrorKind, TimeoutPhase};
 use crate::http::{get_with_agent, DEFAULT_USER_AGENT};
 use crate::timeout::IdleTimeout;
 use crate::url::{Scheme, Url};
@@ -445,11 +445,11 @@ async fn within_total<T>(
 /// Resolves a redirect's `Location` against the URL that sent it and
 /// refuses a downgrade from https to http.
 fn redirect_target(current: &Url, status: u16, location: Option<&[u8]>) -> Result<Url, Error> {
-    let location = location
-        .ok_or_else(|| Error::Protocol(format!("redirect {status} without a location header")))?;
-    let location = std::str::from_utf8(location).map_err(|_| {
-        Error::Protocol(format!("redirect {status} to a location that is not utf-8"))
-    })?;
+    let invalid = |detail: String| Error::protocol(ProtocolErrorKind::Redirect, detail);
+    let location =
+        location.ok_or_else(|| invalid(format!("redirect {status} without a location header")))?;
+    let location = std::str::from_utf8(location)
+        .map_err(|_| invalid(format!("redirect {status} to a location that is not utf-8")))?;
     let next = current.join(location)?;
     if current.scheme() == Scheme::Https && next.scheme() == Scheme::Http {
         return Err(Error::InsecureRedirect {
@@ -496,7 +496,15 @@ mod tests {
         ));
         assert!(matches!(
             redirect_target(&base, 307, None),
-            Err(Error::Protocol(m)) if m.contains("without a location")
+            Err(Error::Protocol { kind: ProtocolErrorKind::Redirect, detail })
+                if detail.contains("without a location")
+        ));
+        assert!(matches!(
+            redirect_target(&base, 302, Some(b"/\xff")),
+            Err(Error::Protocol {
+                kind: ProtocolErrorKind::Redirect,
+                ..
+            })
         ));
         let plain = Url::parse("http://a.example/").unwrap();
         assert!(redirect_target(&plain, 308, Some(b"https://a.example/")).is_ok());

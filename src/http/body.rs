@@ -25,7 +25,7 @@ use std::task::{ready, Context, Poll};
 use futures_lite::{AsyncRead, AsyncReadExt};
 
 use crate::counter::Counter;
-use crate::error::Error;
+use crate::error::{Error, ProtocolErrorKind, TruncationKind};
 
 /// The longest chunk-size line (size plus extensions) accepted.
 pub const MAX_CHUNK_LINE: usize = 4096;
@@ -295,12 +295,18 @@ impl<S: AsyncRead + Unpin> Body<S> {
                     Ok(Step::Framing)
                 }
                 [] | [b'\r'] => Ok(Step::NeedInput),
-                _ => Err(Error::Protocol(
-                    "chunk data not followed by crlf (the chunk size is wrong)".into(),
+                _ => Err(Error::protocol(
+                    ProtocolErrorKind::ChunkData,
+                    "chunk data not followed by crlf (the chunk size is wrong)",
                 )),
             },
             State::ChunkSize => {
-                let Some(line) = self.take_line(MAX_CHUNK_LINE, "chunk size line")? else {
+                let Some(line) = self.take_line(
+                    MAX_CHUNK_LINE,
+                    ProtocolErrorKind::ChunkSize,
+                    "chunk size line",
+                )?
+                else {
                     return Ok(Step::NeedInput);
                 };
                 let size = parse_chunk_size(line)?;
@@ -315,19 +321,25 @@ impl<S: AsyncRead + Unpin> Body<S> {
             }
             State::Trailers { bytes, fields } => {
                 let room = (MAX_TRAILER_BYTES - bytes).min(MAX_TRAILER_LINE);
-                let Some(line) = self.take_line(room, "trailer field")? else {
+                let Some(line) =
+                    self.take_line(room, ProtocolErrorKind::Trailer, "trailer field")?
+                else {
                     return Ok(Step::NeedInput);
                 };
                 let (length, empty) = (line.len() + 2, line.is_empty());
                 if !empty && !line.contains(&b':') {
-                    return Err(Error::Protocol("malformed trailer field".into()));
+                    return Err(Error::protocol(
+                        ProtocolErrorKind::Trailer,
+                        "malformed trailer field",
+                    ));
                 }
                 self.state = if empty {
                     State::Done
                 } else if fields == MAX_TRAILERS {
-                    return Err(Error::Protocol(format!(
-                        "more than {MAX_TRAILERS} trailer fields"
-                    )));
+                    return Err(Error::protocol(
+                        ProtocolErrorKind::Trailer,
+                        format!("more than {MAX_TRAILERS} trailer fields"),
+                    ));
                 } else {
                     State::Trailers {
                         bytes: bytes + length,
@@ -373,20 +385,27 @@ impl<S: AsyncRead + Unpin> Body<S> {
 
     /// Takes one CRLF-terminated line (without the CRLF) from the buffer, or
     /// `None` if the buffer holds no complete line yet. A line longer than
-    /// `max` bytes, or ending in a bare LF, is an error naming `what`.
-    fn take_line(&mut self, max: usize, what: &str) -> Result<Option<&[u8]>, Error> {
+    /// `max` bytes, or ending in a bare LF, is an error of `kind` naming
+    /// `what`.
+    fn take_line(
+        &mut self,
+        max: usize,
+        kind: ProtocolErrorKind,
+        what: &str,
+    ) -> Result<Option<&[u8]>, Error> {
         let pending = &self.buf[self.start..self.end];
+        let too_long = || Error::protocol(kind, format!("{what} longer than {max} bytes"));
         let Some(lf) = memchr::memchr(b'\n', pending) else {
             if pending.len() > max {
-                return Err(Error::Protocol(format!("{what} longer than {max} bytes")));
+                return Err(too_long());
             }
             return Ok(None);
         };
         if lf + 1 > max {
-            return Err(Error::Protocol(format!("{what} longer than {max} bytes")));
+            return Err(too_long());
         }
         if lf == 0 || pending[lf - 1] != b'\r' {
-            return Err(Error::Protocol(format!("{what} ends in a bare lf")));
+            return Err(Error::protocol(kind, format!("{what} ends in a bare lf")));
         }
         let line = self.start..self.start + lf - 1;
         self.start += lf + 1;
@@ -409,18 +428,24 @@ impl<S: AsyncRead + Unpin> Body<S> {
     fn eof_error(&self, tls_unclean: bool) -> Error {
         let received = self.received;
         match self.state {
-            State::Length { total, .. } => Error::Truncated(format!(
-                "connection closed after {received} of {total} bytes (content-length)"
-            )),
-            State::UntilClose if tls_unclean => Error::Truncated(
-                "connection closed without tls close_notify; body may be truncated".into(),
+            State::Length { total, .. } => Error::truncated(
+                TruncationKind::ContentLength,
+                format!("connection closed after {received} of {total} bytes (content-length)"),
             ),
-            State::Trailers { .. } => {
-                Error::Truncated("connection closed in the chunked trailer section".into())
-            }
-            _ => Error::Truncated(format!(
-                "connection closed before the last chunk (after {received} bytes of chunked body)"
-            )),
+            State::UntilClose if tls_unclean => Error::truncated(
+                TruncationKind::MissingCloseNotify,
+                "connection closed without tls close_notify; body may be truncated",
+            ),
+            State::Trailers { .. } => Error::truncated(
+                TruncationKind::Trailers,
+                "connection closed in the chunked trailer section",
+            ),
+            _ => Error::truncated(
+                TruncationKind::Chunked,
+                format!(
+                    "connection closed before the last chunk (after {received} bytes of chunked body)"
+                ),
+            ),
         }
     }
 
@@ -504,10 +529,10 @@ fn parse_chunk_size(line: &[u8]) -> Result<u64, Error> {
         .unwrap_or(line.len());
     let rest = line[digits..].trim_ascii_start();
     let invalid = || {
-        Error::Protocol(format!(
-            "invalid chunk size line {:?}",
-            super::head::shorten(line)
-        ))
+        Error::protocol(
+            ProtocolErrorKind::ChunkSize,
+            format!("invalid chunk size line {:?}", super::head::shorten(line)),
+        )
     };
     if digits == 0 || !(rest.is_empty() || rest[0] == b';') {
         return Err(invalid());
@@ -516,7 +541,9 @@ fn parse_chunk_size(line: &[u8]) -> Result<u64, Error> {
         let digit = (d as char).to_digit(16).unwrap_or(0);
         size.checked_mul(16)
             .map(|size| size + u64::from(digit))
-            .ok_or_else(|| Error::Protocol("chunk size overflows 64 bits".into()))
+            .ok_or_else(|| {
+                Error::protocol(ProtocolErrorKind::ChunkSize, "chunk size overflows 64 bits")
+            })
     })
 }
 
@@ -590,11 +617,24 @@ mod tests {
             error.to_string(),
             "body truncated: connection closed after 5 of 10 bytes (content-length)"
         );
+        assert!(matches!(
+            error,
+            Error::Truncated {
+                kind: TruncationKind::ContentLength,
+                ..
+            }
+        ));
         let wire = chunked(b"hello world", 4, "", "");
+        // The last chunk's line `0\r\n` is whole from `wire.len() - 2` on.
         for cut in 0..wire.len() {
+            let expected = if cut >= wire.len() - 2 {
+                TruncationKind::Trailers
+            } else {
+                TruncationKind::Chunked
+            };
             let result = read_body(Framing::Chunked, &wire[..cut], &[3], 64);
             assert!(
-                matches!(result, Err(Error::Truncated(_))),
+                matches!(result, Err(Error::Truncated { kind, .. }) if kind == expected),
                 "cut at {cut}: {result:?}"
             );
         }
@@ -606,34 +646,41 @@ mod tests {
 
     #[test]
     fn malformed_chunked_framing_is_an_error() {
-        for wire in [
-            &b"x\r\n"[..],
-            b"\r\n",
-            b"-1\r\n",
-            b"5 5\r\nhello\r\n0\r\n\r\n",
-            b"10000000000000000\r\n",
-            b"3\r\nabcX\r\n0\r\n\r\n",
-            b"3\r\nabc\n0\r\n\r\n",
-            b"3\nabc\r\n0\r\n\r\n",
-            b"0\r\nno colon\r\n\r\n",
+        use ProtocolErrorKind::{ChunkData, ChunkSize, Trailer};
+        for (wire, expected) in [
+            (&b"x\r\n"[..], ChunkSize),
+            (b"\r\n", ChunkSize),
+            (b"-1\r\n", ChunkSize),
+            (b"5 5\r\nhello\r\n0\r\n\r\n", ChunkSize),
+            (b"10000000000000000\r\n", ChunkSize),
+            (b"3\r\nabcX\r\n0\r\n\r\n", ChunkData),
+            (b"3\r\nabc\n0\r\n\r\n", ChunkData),
+            (b"3\nabc\r\n0\r\n\r\n", ChunkSize),
+            (b"0\r\nno colon\r\n\r\n", Trailer),
         ] {
             let result = read_body(Framing::Chunked, wire, &[64], 64);
             assert!(
-                matches!(result, Err(Error::Protocol(_))),
+                matches!(result, Err(Error::Protocol { kind, .. }) if kind == expected),
                 "{wire:?}: {result:?}"
             );
         }
         // A size line longer than the limit, even without a line end.
         let long = [b"1;".as_slice(), &[b'a'; MAX_CHUNK_LINE]].concat();
         let result = read_body(Framing::Chunked, &long, &[100_000], 64);
-        assert!(matches!(result, Err(Error::Protocol(m)) if m.contains("longer than")));
+        assert!(matches!(
+            result,
+            Err(Error::Protocol { kind: ChunkSize, detail }) if detail.contains("longer than")
+        ));
         // Endless trailers.
         let mut wire = b"0\r\n".to_vec();
         for _ in 0..10_000 {
             wire.extend_from_slice(b"X-Trailer: aaaaaaaaaa\r\n");
         }
         let result = read_body(Framing::Chunked, &wire, &[1000], 64);
-        assert!(matches!(result, Err(Error::Protocol(_))), "{result:?}");
+        assert!(
+            matches!(result, Err(Error::Protocol { kind: Trailer, .. })),
+            "{result:?}"
+        );
     }
 
     #[test]

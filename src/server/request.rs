@@ -141,7 +141,7 @@ fn too_large_head(buf: &[u8], limit: usize) -> Refusal {
 fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, Refusal> {
     // Split into lines and fields; the field count is checked here so too
     // many fields is a 431, not a generic 400.
-    let parsed = parse_head(head, usize::MAX).map_err(|e| bad_request(&e))?;
+    let parsed = parse_head(head, usize::MAX).map_err(|e| bad_request(&e.detail))?;
     if parsed.headers.len() > max_headers {
         return Err(Response::error(
             431,
