@@ -10,14 +10,13 @@
 //! Three timeouts bound it: each address's connect (and the TLS handshake),
 //! an idle timeout on every read, and one total deadline across all hops.
 
+use std::future::Future;
 use std::time::{Duration, Instant};
-
-use async_io::Timer;
-use futures_lite::future;
 
 use crate::connect::{connect, AddressPolicy, ConnectOptions, Resolver};
 use crate::counter::Counter;
-use crate::error::{Error, TimeoutPhase};
+use crate::deadline::{self, Elapsed};
+use crate::error::{Error, ProtocolErrorKind, TimeoutPhase};
 use crate::http::{get_with_agent, DEFAULT_USER_AGENT};
 use crate::timeout::IdleTimeout;
 use crate::url::{Scheme, Url};
@@ -362,20 +361,26 @@ impl Client {
     /// # });
     /// ```
     pub async fn count(&self, url: &Url, counter: &mut Counter) -> Result<Report, Error> {
-        let started = Instant::now();
-        let total = self.config.timeout;
-        let work = self.follow_and_count(url, counter, started);
-        let deadline = async {
-            Timer::after(total).await;
-            Err(Error::Timeout {
-                phase: TimeoutPhase::Total,
-                after: total,
-            })
-        };
-        future::or(work, deadline).await
+        let deadline = Instant::now().checked_add(self.config.timeout);
+        self.count_until(url, counter, deadline).await
     }
 
-    /// The redirect loop of [`Client::count`], without the total deadline.
+    /// [`Client::count`] with the total deadline at `deadline` (`None`:
+    /// none) rather than the client's `timeout` from now: the web API
+    /// counts its wait for a fetch slot against the same deadline. A
+    /// timeout names the client's `timeout` either way.
+    pub(crate) async fn count_until(
+        &self,
+        url: &Url,
+        counter: &mut Counter,
+        deadline: Option<Instant>,
+    ) -> Result<Report, Error> {
+        let fetch = self.follow_and_count(url, counter, Instant::now());
+        within_total(deadline, self.config.timeout, fetch).await
+    }
+
+    /// The redirect loop of [`Client::count`], without the total deadline
+    /// (see [`within_total`]).
     async fn follow_and_count(
         &self,
         url: &Url,
@@ -395,13 +400,7 @@ impl Client {
         loop {
             // Connect, send the request, read the head.
             let stream = connect(&current, &options).await?;
-            let stream = IdleTimeout::new(
-                stream,
-                self.config.read_timeout,
-                TimeoutPhase::Head,
-                started.checked_add(self.config.timeout),
-                self.config.timeout,
-            );
+            let stream = IdleTimeout::new(stream, self.config.read_timeout, TimeoutPhase::Head);
             let response = get_with_agent(stream, &current, &self.config.user_agent).await?;
             let status = response.status();
 
@@ -443,14 +442,39 @@ impl Client {
     }
 }
 
+/// Runs a whole fetch until `deadline` (`None`: no limit); past it, the
+/// fetch is dropped and the error names `total`.
+///
+/// This is the one place the total deadline is enforced, for every step
+/// at once: resolving, connecting, the handshake, the heads, the body. A
+/// timer raced against the work gets its turn whenever the work waits; a
+/// server that sends forever, as fast as it is read, never makes a read
+/// wait, but the body is counted by [`Body::count_into`](crate::http::Body::count_into),
+/// which steps aside every few reads, and that is the turn this timer needs.
+async fn within_total<T>(
+    deadline: Option<Instant>,
+    total: Duration,
+    fetch: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    let Some(deadline) = deadline else {
+        return fetch.await;
+    };
+    deadline::until(deadline, fetch)
+        .await
+        .map_err(|Elapsed| Error::Timeout {
+            phase: TimeoutPhase::Total,
+            after: total,
+        })?
+}
+
 /// Resolves a redirect's `Location` against the URL that sent it and
 /// refuses a downgrade from https to http.
 fn redirect_target(current: &Url, status: u16, location: Option<&[u8]>) -> Result<Url, Error> {
-    let location = location
-        .ok_or_else(|| Error::Protocol(format!("redirect {status} without a location header")))?;
-    let location = std::str::from_utf8(location).map_err(|_| {
-        Error::Protocol(format!("redirect {status} to a location that is not utf-8"))
-    })?;
+    let invalid = |detail: String| Error::protocol(ProtocolErrorKind::Redirect, detail);
+    let location =
+        location.ok_or_else(|| invalid(format!("redirect {status} without a location header")))?;
+    let location = std::str::from_utf8(location)
+        .map_err(|_| invalid(format!("redirect {status} to a location that is not utf-8")))?;
     let next = current.join(location)?;
     if current.scheme() == Scheme::Https && next.scheme() == Scheme::Http {
         return Err(Error::InsecureRedirect {
@@ -482,6 +506,7 @@ pub async fn count(url: &str, needle: &str) -> Result<Report, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::{Body, Framing};
 
     #[test]
     fn redirect_targets() {
@@ -496,9 +521,63 @@ mod tests {
         ));
         assert!(matches!(
             redirect_target(&base, 307, None),
-            Err(Error::Protocol(m)) if m.contains("without a location")
+            Err(Error::Protocol { kind: ProtocolErrorKind::Redirect, detail })
+                if detail.contains("without a location")
+        ));
+        assert!(matches!(
+            redirect_target(&base, 302, Some(b"/\xff")),
+            Err(Error::Protocol {
+                kind: ProtocolErrorKind::Redirect,
+                ..
+            })
         ));
         let plain = Url::parse("http://a.example/").unwrap();
         assert!(redirect_target(&plain, 308, Some(b"https://a.example/")).is_ok());
+    }
+
+    #[test]
+    fn a_stream_that_never_waits_still_ends_at_the_total_deadline() {
+        // Regression: a server sending forever, as fast as it is read, used
+        // to starve the total deadline's timer, so the fetch never ended.
+        // The body is read here as `follow_and_count` reads it, from a
+        // stream that is always ready.
+        let total = Duration::from_millis(50);
+        let stream = IdleTimeout::new(
+            futures_lite::io::repeat(b'x'),
+            Duration::from_secs(10),
+            TimeoutPhase::Body,
+        );
+        let mut body = Body::new(stream, Framing::UntilClose, Vec::new());
+        let mut counter = Counter::new("x").unwrap();
+        let mut buf = vec![0; 64 * 1024];
+        let fetch = body.count_into(&mut counter, &mut buf);
+        let result = futures_lite::future::block_on(within_total(
+            Instant::now().checked_add(total),
+            total,
+            fetch,
+        ));
+        assert!(matches!(
+            result,
+            Err(Error::Timeout {
+                phase: TimeoutPhase::Total,
+                after
+            }) if after == total
+        ));
+        assert!(counter.count() > 0, "the body was read until the deadline");
+    }
+
+    #[test]
+    fn work_done_before_the_total_deadline_passes_through() {
+        let fetch = async { Ok::<_, Error>(7) };
+        let result = futures_lite::future::block_on(within_total(
+            Instant::now().checked_add(Duration::from_secs(10)),
+            Duration::from_secs(10),
+            fetch,
+        ));
+        assert_eq!(result.unwrap(), 7);
+        let result = futures_lite::future::block_on(within_total(None, Duration::MAX, async {
+            Ok::<_, Error>("no deadline")
+        }));
+        assert_eq!(result.unwrap(), "no deadline");
     }
 }

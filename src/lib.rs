@@ -137,4 +137,5 @@ pub use client::{count, Client, ClientBuilder, Report};
 pub use connect::{AddressPolicy, Resolver};
 pub use counter::{Counter, CounterOptions};
 pub use error::{Error, TimeoutPhase, TlsFailure};
+pub use error::{ProtocolErrorKind, TruncationKind};
 pub use url::Url;

@@ -9,11 +9,13 @@
 //! | --- | --- |
 //! | `request.rs` | the GET head we send |
 //! | `head.rs` | bounded reading and splitting of a message head (shared with the server) |
+//! | `field.rs` | the grammar of field values: tokens, lists, `Content-Length` (shared with the server) |
 //! | `response.rs` | status line, 1xx skipping, the framing decision |
 //! | `body.rs` | the body as an `AsyncRead`, one state per framing |
 //! | `replay.rs` | an in-memory stream for examples and tests |
 
 mod body;
+pub(crate) mod field;
 pub(crate) mod head;
 mod replay;
 mod request;

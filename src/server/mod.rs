@@ -71,6 +71,7 @@ use smol::channel;
 use smol::lock::Semaphore;
 
 use crate::client::Client;
+use crate::deadline;
 use crate::url::Url;
 
 pub use guard::Guard;
@@ -242,15 +243,7 @@ impl Server {
                 drop(listener);
                 drop(stop_tx);
                 drop(alive_tx);
-                future::or(
-                    async {
-                        let _ = alive_rx.recv().await;
-                    },
-                    async {
-                        Timer::after(grace).await;
-                    },
-                )
-                .await;
+                let _ = deadline::within(grace, alive_rx.recv()).await;
             })
             .await;
         // Dropping the executor cancels whatever is still running.

@@ -10,6 +10,7 @@
 
 use futures_lite::AsyncRead;
 
+use crate::http::field::{self, BadLength};
 use crate::http::head::{parse_head, read_head, shorten, HeadError};
 use crate::http::Headers;
 use crate::url::Url;
@@ -140,7 +141,7 @@ fn too_large_head(buf: &[u8], limit: usize) -> Refusal {
 fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, Refusal> {
     // Split into lines and fields; the field count is checked here so too
     // many fields is a 431, not a generic 400.
-    let parsed = parse_head(head, usize::MAX).map_err(|e| bad_request(&e))?;
+    let parsed = parse_head(head, usize::MAX).map_err(|e| bad_request(&e.detail))?;
     if parsed.headers.len() > max_headers {
         return Err(Response::error(
             431,
@@ -158,7 +159,7 @@ fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, Refusal> {
             shorten(line)
         )));
     };
-    if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) {
+    if !field::is_token(method) {
         return Err(bad_request(&format!(
             "invalid method {:?}",
             shorten(method)
@@ -188,7 +189,7 @@ fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, Refusal> {
     // The fields the server acts on.
     check_host(&parsed.headers, http11)?;
     check_no_body(&parsed.headers)?;
-    let keep_alive = http11 && !has_token(&parsed.headers, "connection", "close");
+    let keep_alive = http11 && !field::lists_token(parsed.headers.get_all("connection"), "close");
 
     Ok(Request {
         // Checked above: tchars only, so ASCII.
@@ -202,11 +203,6 @@ fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, Refusal> {
 /// A 400 with `message`.
 fn bad_request(message: &str) -> Refusal {
     Response::error(400, "bad_request", message)
-}
-
-/// Whether `b` may appear in a method (`tchar`, RFC 9110 §5.6.2).
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 /// Splits the request target into path and query. Accepts the origin form
@@ -263,14 +259,16 @@ fn check_no_body(headers: &Headers) -> Result<(), Refusal> {
         return Err(too_large());
     }
     for length in lengths {
-        if length.is_empty() || !length.iter().all(u8::is_ascii_digit) {
-            return Err(bad_request(&format!(
-                "invalid content-length {:?}",
-                shorten(length)
-            )));
-        }
-        if length.iter().any(|&b| b != b'0') {
-            return Err(too_large());
+        match field::content_length(length) {
+            Ok(0) => {}
+            // A body, or one too long to count: either way, one we refuse.
+            Ok(_) | Err(BadLength::TooLarge) => return Err(too_large()),
+            Err(BadLength::NotDigits) => {
+                return Err(bad_request(&format!(
+                    "invalid content-length {:?}",
+                    shorten(length)
+                )))
+            }
         }
     }
     Ok(())
@@ -279,15 +277,6 @@ fn check_no_body(headers: &Headers) -> Result<(), Refusal> {
 /// The refusal of a request body.
 fn too_large() -> Refusal {
     Response::error(413, "content_too_large", "request bodies are not accepted")
-}
-
-/// Whether a comma-separated field contains `token` (case-insensitive).
-fn has_token(headers: &Headers, name: &str, token: &str) -> bool {
-    headers.get_all(name).any(|value| {
-        value
-            .split(|&b| b == b',')
-            .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
-    })
 }
 
 #[cfg(test)]
@@ -393,5 +382,7 @@ mod tests {
             assert_eq!(parse(head).err(), Some(status), "{head:?}");
         }
         assert!(parse("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 00\r\n\r\n").is_ok());
+        let huge = "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999999\r\n\r\n";
+        assert_eq!(parse(huge).err(), Some(413));
     }
 }

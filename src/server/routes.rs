@@ -11,11 +11,8 @@
 
 use std::time::Instant;
 
-use async_io::Timer;
-use futures_lite::future;
-
 use crate::counter::{Counter, CounterOptions};
-use crate::error::{Error, TimeoutPhase};
+use crate::deadline;
 use crate::url::Url;
 use crate::Report;
 
@@ -144,16 +141,11 @@ async fn fetch(app: &App, url: &Url, mut counter: Counter) -> Result<Report, Res
         ));
     }
     let limit = app.limits.upstream_timeout;
-    let deadline = Instant::now() + limit;
+    let upstream_deadline = Instant::now().checked_add(limit);
 
     // Wait for a fetch slot, but not for long.
-    let wait_until = deadline.min(Instant::now() + app.limits.fetch_wait);
-    let slot = future::or(async { Some(app.fetches.acquire().await) }, async {
-        Timer::at(wait_until).await;
-        None
-    })
-    .await;
-    let Some(_slot) = slot else {
+    let wait = app.limits.fetch_wait.min(limit);
+    let Ok(_slot) = deadline::within(wait, app.fetches.acquire()).await else {
         return Err(Response::error(
             503,
             "busy",
@@ -162,16 +154,10 @@ async fn fetch(app: &App, url: &Url, mut counter: Counter) -> Result<Report, Res
         .with_header("Retry-After", "1"));
     };
 
-    // Fetch and count, within what is left of the deadline.
-    let work = app.client.count(url, &mut counter);
-    let expired = async {
-        Timer::at(deadline).await;
-        Err(Error::Timeout {
-            phase: TimeoutPhase::Total,
-            after: limit,
-        })
-    };
-    future::or(work, expired)
+    // Fetch and count, within what is left of the deadline (the client's
+    // `timeout` is `limit`, so its timeout error names it).
+    app.client
+        .count_until(url, &mut counter, upstream_deadline)
         .await
         .map_err(|error| Response::fetch_error(&error))
 }
