@@ -31,7 +31,7 @@ pub(crate) struct Elapsed;
 
 /// Runs `work` for at most `limit`.
 // Its callers (the TLS handshake, the server) are all behind features.
-#[cfg_attr(not(any(feature = "tls", feature = "cli")), allow(dead_code))]
+#[cfg_attr(not(any(feature = "tls", feature = "server")), allow(dead_code))]
 pub(crate) async fn within<F: Future>(limit: Duration, work: F) -> Result<F::Output, Elapsed> {
     match Instant::now().checked_add(limit) {
         Some(deadline) => until(deadline, work).await,

@@ -21,10 +21,10 @@ mod replay;
 mod request;
 mod response;
 
-pub use body::{Body, Framing, MAX_CHUNK_LINE, MAX_TRAILER_BYTES};
+pub use body::{Body, Framing};
 pub use head::{Header, Headers};
 pub use replay::Replay;
-pub use request::{request_head, DEFAULT_USER_AGENT};
+pub use request::DEFAULT_USER_AGENT;
 pub use response::{get, Response, MAX_HEADERS, MAX_HEAD_BYTES};
 
 pub(crate) use response::get_with_agent;

@@ -160,23 +160,7 @@ impl<S: AsyncRead + Unpin> Response<S> {
 
     /// Refuses a body whose `Content-Encoding` is anything but `identity`:
     /// its bytes are not the text, so counting them would be wrong.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # futures_lite::future::block_on(async {
-    /// let reply = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n";
-    /// let stream = netcount::http::Replay::new(reply.to_vec());
-    /// let url = netcount::url::Url::parse("http://h/")?;
-    /// let response = netcount::http::get(stream, &url).await?;
-    /// assert!(matches!(
-    ///     response.check_identity_encoding(),
-    ///     Err(netcount::Error::UnsupportedEncoding { .. })
-    /// ));
-    /// # Ok::<(), netcount::Error>(())
-    /// # }).unwrap();
-    /// ```
-    pub fn check_identity_encoding(&self) -> Result<(), Error> {
+    pub(crate) fn check_identity_encoding(&self) -> Result<(), Error> {
         for value in self.headers.get_all("content-encoding") {
             let all_identity = field::list(value)
                 .all(|coding| coding.is_empty() || coding.eq_ignore_ascii_case(b"identity"));
@@ -191,7 +175,9 @@ impl<S: AsyncRead + Unpin> Response<S> {
     }
 
     /// Streams the whole body through `counter` and returns the body's
-    /// length in bytes. The counter is not reset first.
+    /// length in bytes. The counter is reset first, as
+    /// [`Client::count`](crate::Client::count) does: afterwards it holds
+    /// this body's count.
     ///
     /// Refuses a non-identity `Content-Encoding` before reading anything,
     /// and fails (instead of returning a count) if the body ends before its
@@ -214,6 +200,7 @@ impl<S: AsyncRead + Unpin> Response<S> {
     /// # }).unwrap();
     /// ```
     pub async fn count(mut self, counter: &mut Counter) -> Result<u64, Error> {
+        counter.reset();
         self.check_identity_encoding()?;
         let mut buf = vec![0; 64 * 1024];
         self.body.count_into(counter, &mut buf).await

@@ -6,14 +6,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use async_channel::{Receiver, Sender};
 use async_net::TcpStream;
 use futures_lite::{future, AsyncReadExt, AsyncWriteExt};
-use smol::channel::{Receiver, Sender};
 
+use super::reply::Reply;
 use crate::deadline;
 
 use super::request::read_request;
-use super::response::Response;
 use super::routes::respond;
 use super::App;
 
@@ -94,7 +94,7 @@ pub(crate) async fn serve(mut stream: TcpStream, app: Arc<App>, stop: Receiver<(
                     "the request head did not arrive within {:?}",
                     limits.head_timeout
                 );
-                let refusal = Response::error(408, "request_timeout", &message);
+                let refusal = Reply::error(408, "request_timeout", &message);
                 return refuse(stream, &refusal, limits.write_timeout).await;
             }
         };
@@ -150,7 +150,7 @@ async fn write_within(stream: &mut TcpStream, bytes: &[u8], timeout: Duration) -
 }
 
 /// Sends `refusal` and closes.
-pub(crate) async fn refuse(mut stream: TcpStream, refusal: &Response, timeout: Duration) {
+pub(crate) async fn refuse(mut stream: TcpStream, refusal: &Reply, timeout: Duration) {
     if write_within(&mut stream, &refusal.to_bytes(false, true), timeout)
         .await
         .is_ok()

@@ -16,7 +16,7 @@ use crate::http::Headers;
 use crate::url::Url;
 
 use super::limits::Limits;
-use super::response::Response;
+use super::reply::Reply;
 
 /// How many bytes each read of a request head asks for.
 const READ_SIZE: usize = 4096;
@@ -26,7 +26,8 @@ const READ_SIZE: usize = 4096;
 /// # Example
 ///
 /// ```
-/// use netcount::server::{read_request, Limits, Request};
+/// use netcount::fuzzing::{read_request, Request};
+/// use netcount::server::Limits;
 ///
 /// let mut stream = netcount::http::Replay::new("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
 /// let mut buf = Vec::new();
@@ -52,7 +53,7 @@ pub struct Request {
 }
 
 /// Why a request is refused: the response to send before closing.
-type Refusal = Response;
+type Refusal = Reply;
 
 /// Reads one request head from `stream` and checks it.
 ///
@@ -74,7 +75,7 @@ type Refusal = Response;
 /// # Example
 ///
 /// ```
-/// use netcount::server::{read_request, Limits};
+/// use netcount::{fuzzing::read_request, server::Limits};
 ///
 /// // Two pipelined requests, then a malformed one.
 /// let sent = "GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b?x=1 HTTP/1.0\r\n\r\nGET\r\n\r\n";
@@ -95,7 +96,7 @@ pub async fn read_request<S: AsyncRead + Unpin>(
     stream: &mut S,
     buf: &mut Vec<u8>,
     limits: &Limits,
-) -> Result<Option<Request>, Response> {
+) -> Result<Option<Request>, Reply> {
     // Read the head, within its size limit.
     let len = match read_head(stream, buf, limits.max_head_bytes, READ_SIZE).await {
         Ok(len) => len,
@@ -115,13 +116,13 @@ pub async fn read_request<S: AsyncRead + Unpin>(
 fn too_large_head(buf: &[u8], limit: usize) -> Refusal {
     let line_fits = memchr::memchr(b'\n', &buf[..buf.len().min(limit)]).is_some();
     if line_fits {
-        Response::error(
+        Reply::error(
             431,
             "header_fields_too_large",
             &format!("the request head is larger than {limit} bytes"),
         )
     } else {
-        Response::error(
+        Reply::error(
             414,
             "uri_too_long",
             &format!("the request line is longer than {limit} bytes"),
@@ -143,7 +144,7 @@ fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, Refusal> {
     // many fields is a 431, not a generic 400.
     let parsed = parse_head(head, usize::MAX).map_err(|e| bad_request(&e.detail))?;
     if parsed.headers.len() > max_headers {
-        return Err(Response::error(
+        return Err(Reply::error(
             431,
             "header_fields_too_large",
             &format!("more than {max_headers} header fields"),
@@ -171,7 +172,7 @@ fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, Refusal> {
         [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
             if major.is_ascii_digit() && minor.is_ascii_digit() =>
         {
-            return Err(Response::error(
+            return Err(Reply::error(
                 505,
                 "http_version_not_supported",
                 &format!("{} is not supported; use HTTP/1.1", shorten(version)),
@@ -202,7 +203,7 @@ fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, Refusal> {
 
 /// A 400 with `message`.
 fn bad_request(message: &str) -> Refusal {
-    Response::error(400, "bad_request", message)
+    Reply::error(400, "bad_request", message)
 }
 
 /// Splits the request target into path and query. Accepts the origin form
@@ -276,7 +277,7 @@ fn check_no_body(headers: &Headers) -> Result<(), Refusal> {
 
 /// The refusal of a request body.
 fn too_large() -> Refusal {
-    Response::error(413, "content_too_large", "request bodies are not accepted")
+    Reply::error(413, "content_too_large", "request bodies are not accepted")
 }
 
 #[cfg(test)]

@@ -316,6 +316,8 @@ fn http_to_https_redirect_is_followed() {
     assert_eq!(report.final_url.to_string(), location);
 }
 
+/// The `netcount` binary's `--cacert`.
+#[cfg(feature = "cli")]
 #[test]
 fn cli_cacert() {
     let dir = crate::interop::tempdir("cacert");
