@@ -116,6 +116,8 @@ pub mod client;
 mod connect;
 pub mod counter;
 mod deadline;
+#[cfg(feature = "compression")]
+pub mod decode;
 pub mod error;
 pub mod http;
 pub mod json;
