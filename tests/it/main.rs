@@ -2,6 +2,8 @@
 
 mod cli;
 mod client;
+#[cfg(feature = "compression")]
+mod decode;
 mod faults;
 mod interop;
 mod nginx;
