@@ -1,5 +1,11 @@
 //! deflate: a zlib stream (RFC 1950) or raw deflate (RFC 1951), told apart
 //! by the first two bytes.
+//!
+//! The test cannot be perfect: a raw stream could start, by chance, with
+//! two bytes that form a valid zlib header (only a non-final stored block
+//! whose length fits can). It is then decoded as zlib and fails as corrupt
+//! (its Adler-32 cannot match), never a wrong count. Browsers share that
+//! ambiguity.
 
 use flate2::{Decompress, FlushDecompress, Status};
 
