@@ -138,6 +138,8 @@ pub mod client;
 mod connect;
 pub mod counter;
 mod deadline;
+#[cfg(feature = "compression")]
+pub mod decode;
 pub mod error;
 #[cfg(feature = "server")]
 #[doc(hidden)]
