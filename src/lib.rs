@@ -135,6 +135,6 @@ pub struct ReadmeDoctests;
 
 pub use client::{count, Client, ClientBuilder, Report};
 pub use connect::AddressPolicy;
-pub use counter::{Counter, CounterOptions};
+pub use counter::{Counter, CounterError, CounterOptions};
 pub use error::{Error, TimeoutPhase, TlsFailure};
 pub use url::Url;

@@ -8,13 +8,22 @@
 //!
 //! # How it works
 //!
-//! The search itself is [`memchr::memmem::Finder`], built once per counter.
-//! Between two [`Counter::feed`] calls the counter keeps a *carry*: the last
-//! bytes of the stream that could still be the start of an occurrence, which
-//! is at most `needle.len() - 1` bytes. On the next feed it first looks for
-//! occurrences that *start* in the carry (a small window of the carry plus at
-//! most `needle.len() - 1` fresh bytes, copied into a buffer allocated once),
-//! then scans the new chunk in place.
+//! Between two [`Counter::feed`] calls the counter remembers the stream's
+//! *undecided end*: its last bytes that could still begin an occurrence,
+//! fewer than the needle. A feed is handled in one of two ways:
+//!
+//! * a feed of at least a quarter of the needle is searched with
+//!   [`memchr::memmem`]: first a small window (the undecided end plus at most
+//!   `needle.len() - 1` fresh bytes, copied into a buffer allocated once) for
+//!   occurrences that start before the feed, then the feed in place. Its last
+//!   bytes become the undecided end;
+//! * a shorter feed is followed on from the previous one through the
+//!   needle's Knuth–Morris–Pratt border table, with no copying; the
+//!   undecided end is then the longest suffix of the stream that is a prefix
+//!   of the needle, kept as a length.
+//!
+//! Either way each byte is handled a bounded number of times, however long
+//! the needle and however small the feeds.
 //!
 //! Two counting modes exist:
 //!
@@ -24,8 +33,13 @@
 //!   [`str::matches`] and Python `bytes.count`;
 //! * overlapping: every start position counts, so `"aaaa"` holds three `"aa"`.
 //!
+//! Neither restarts the search one byte after each occurrence: the
+//! occurrences that follow one at multiples of the needle's period (as in
+//! `"aaaa…"` or `"abab…"`) are counted by comparing each byte once with the
+//! byte one period earlier, so adversarial input costs linear time too.
+//!
 //! With [`CounterOptions::ignore_case`] ASCII letters match either case; other
-//! bytes (including UTF-8 sequences) must match exactly. The chunk is folded
+//! bytes (including UTF-8 sequences) must match exactly. The input is folded
 //! to lower case block by block into a buffer allocated once.
 //!
 //! # Example
@@ -40,28 +54,75 @@
 //! # Ok::<(), netcount::Error>(())
 //! ```
 
-use memchr::memmem::Finder;
+mod needle;
+#[cfg(test)]
+mod tests;
 
-use crate::error::Error;
+use std::fmt;
 
-/// How many bytes of the input are folded to lower case at a time when
+use needle::Needle;
+
+/// The smallest block of input folded to lower case at a time when
 /// [`CounterOptions::ignore_case`] is set.
 const FOLD_BLOCK: usize = 16 * 1024;
 
+/// The fold buffer also holds this many needles: each searched block costs
+/// a few needle lengths of copying, which must stay small next to it.
+const FOLD_NEEDLES: usize = 8;
+
+/// A feed shorter than `needle.len() / SMALL_FEED` is followed through the
+/// border table; a longer one is searched, at a cost of a few needle lengths
+/// of copying per feed, which is then at most a constant factor of the feed.
+const SMALL_FEED: usize = 4;
+
+/// Why a [`Counter`] could not be built.
+///
+/// # Example
+///
+/// ```
+/// use netcount::{Counter, CounterError};
+///
+/// let error = Counter::new("").unwrap_err();
+/// assert_eq!(error, CounterError::EmptyNeedle);
+/// assert_eq!(error.to_string(), "the needle is empty");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CounterError {
+    /// The needle was empty; there is nothing to count.
+    EmptyNeedle,
+}
+
+impl fmt::Display for CounterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CounterError::EmptyNeedle => f.write_str("the needle is empty"),
+        }
+    }
+}
+
+impl std::error::Error for CounterError {}
+
 /// Options for a [`Counter`]: the counting mode and case folding.
+///
+/// Start from [`CounterOptions::default()`] (case-sensitive,
+/// non-overlapping) and change what you need with the setters; the struct may
+/// grow, so it cannot be built with a struct literal outside this crate.
 ///
 /// # Example
 ///
 /// ```
 /// use netcount::{Counter, CounterOptions};
 ///
-/// let options = CounterOptions { ignore_case: true, overlapping: true };
+/// let options = CounterOptions::default().ignore_case(true).overlapping(true);
+/// assert!(options.ignore_case && options.overlapping);
 /// let mut counter = Counter::with_options("aA", options)?;
 /// counter.feed(b"aaa");
 /// assert_eq!(counter.count(), 2);
 /// # Ok::<(), netcount::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct CounterOptions {
     /// Match ASCII letters regardless of case (`a` matches `A`). Non-ASCII
     /// bytes always match exactly.
@@ -71,11 +132,44 @@ pub struct CounterOptions {
     pub overlapping: bool,
 }
 
+impl CounterOptions {
+    /// Sets [`ignore_case`](CounterOptions#structfield.ignore_case).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let options = netcount::CounterOptions::default().ignore_case(true);
+    /// assert!(options.ignore_case);
+    /// assert!(!options.overlapping);
+    /// ```
+    #[must_use]
+    pub fn ignore_case(mut self, yes: bool) -> CounterOptions {
+        self.ignore_case = yes;
+        self
+    }
+
+    /// Sets [`overlapping`](CounterOptions#structfield.overlapping).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let options = netcount::CounterOptions::default().overlapping(true);
+    /// assert!(options.overlapping);
+    /// assert!(!options.ignore_case);
+    /// ```
+    #[must_use]
+    pub fn overlapping(mut self, yes: bool) -> CounterOptions {
+        self.overlapping = yes;
+        self
+    }
+}
+
 /// Counts occurrences of a needle in a stream fed in arbitrary pieces.
 ///
 /// Memory use is fixed at construction: a few buffers the size of the needle
-/// (and one 16 KiB fold buffer with `ignore_case`); [`feed`](Counter::feed)
-/// never allocates.
+/// and a table of one `usize` per needle byte (and, with `ignore_case`, a
+/// fold buffer of 16 KiB or eight needles, whichever is larger);
+/// [`feed`](Counter::feed) never allocates.
 ///
 /// # Example
 ///
@@ -92,43 +186,60 @@ pub struct CounterOptions {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Counter {
-    /// The searcher for the needle (lower-cased when `options.ignore_case`).
-    /// Built once; owns its copy of the needle.
-    finder: Finder<'static>,
+    /// The needle (lower-cased when `options.ignore_case`) with its period
+    /// and border table. Built once.
+    needle: Needle,
     /// Mode flags; never change after construction.
     options: CounterOptions,
     /// Occurrences found so far.
     count: u64,
     /// Total bytes fed since construction or the last reset.
     bytes: u64,
-    /// The stream's last bytes that may still begin an occurrence: a suffix
-    /// of everything fed so far, `carry.len() < needle.len()`, and (in
+    /// Where the stream's undecided end is kept: every occurrence not yet
+    /// counted starts in it, it is shorter than the needle, and (in
     /// non-overlapping mode) none of its bytes belongs to a counted
-    /// occurrence. Capacity `needle.len() - 1`, reserved once.
+    /// occurrence.
+    tail: Tail,
+    /// The undecided end when `tail` is [`Tail::Carried`]; empty otherwise.
+    /// Capacity `needle.len() - 1`, reserved once.
     carry: Vec<u8>,
-    /// Scratch space for the window `carry + first bytes of the next chunk`.
-    /// Empty between calls; capacity `2 * (needle.len() - 1)`, reserved once.
+    /// Scratch space for the window `undecided end + first bytes of the
+    /// feed`. Empty between calls; capacity `2 * (needle.len() - 1)`,
+    /// reserved once.
     window: Vec<u8>,
     /// Scratch space for lower-cased input; empty unless `ignore_case`, and
-    /// then of length [`FOLD_BLOCK`] for the counter's whole life.
+    /// then of a fixed length (at least [`FOLD_BLOCK`]) for the counter's
+    /// whole life.
     folded: Vec<u8>,
+}
+
+/// How [`Counter`] holds the undecided end of the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tail {
+    /// Its bytes are in `Counter::carry` (after a searched feed).
+    Carried,
+    /// It is the needle's first `len` bytes, the longest suffix of the stream
+    /// that is a proper prefix of the needle (after a feed followed byte by
+    /// byte; the Knuth–Morris–Pratt state).
+    Prefix(usize),
 }
 
 impl Counter {
     /// Creates a case-sensitive, non-overlapping counter for `needle`.
     ///
     /// The needle is any non-empty byte string; `&str`, `&[u8]`, `String`
-    /// and `Vec<u8>` all work. An empty needle is [`Error::EmptyNeedle`].
+    /// and `Vec<u8>` all work. An empty needle is
+    /// [`CounterError::EmptyNeedle`].
     ///
     /// # Example
     ///
     /// ```
-    /// use netcount::{Counter, Error};
+    /// use netcount::{Counter, CounterError};
     ///
     /// assert!(Counter::new(".NET").is_ok());
-    /// assert!(matches!(Counter::new(""), Err(Error::EmptyNeedle)));
+    /// assert_eq!(Counter::new("").unwrap_err(), CounterError::EmptyNeedle);
     /// ```
-    pub fn new(needle: impl AsRef<[u8]>) -> Result<Counter, Error> {
+    pub fn new(needle: impl AsRef<[u8]>) -> Result<Counter, CounterError> {
         Counter::with_options(needle, CounterOptions::default())
     }
 
@@ -139,7 +250,7 @@ impl Counter {
     /// ```
     /// use netcount::{Counter, CounterOptions};
     ///
-    /// let options = CounterOptions { ignore_case: true, ..Default::default() };
+    /// let options = CounterOptions::default().ignore_case(true);
     /// let mut counter = Counter::with_options(".net", options)?;
     /// counter.feed(b".NET .Net .net");
     /// assert_eq!(counter.count(), 3);
@@ -148,29 +259,30 @@ impl Counter {
     pub fn with_options(
         needle: impl AsRef<[u8]>,
         options: CounterOptions,
-    ) -> Result<Counter, Error> {
+    ) -> Result<Counter, CounterError> {
         let needle = needle.as_ref();
         if needle.is_empty() {
-            return Err(Error::EmptyNeedle);
+            return Err(CounterError::EmptyNeedle);
         }
-        let finder = if options.ignore_case {
-            Finder::new(&needle.to_ascii_lowercase()).into_owned()
+        let needle = if options.ignore_case {
+            Needle::new(&needle.to_ascii_lowercase(), options.overlapping)
         } else {
-            Finder::new(needle).into_owned()
+            Needle::new(needle, options.overlapping)
         };
         let keep = needle.len() - 1;
         Ok(Counter {
-            finder,
             options,
             count: 0,
             bytes: 0,
+            tail: Tail::Prefix(0),
             carry: Vec::with_capacity(keep),
             window: Vec::with_capacity(2 * keep),
             folded: if options.ignore_case {
-                vec![0; FOLD_BLOCK]
+                vec![0; FOLD_BLOCK.max(FOLD_NEEDLES * needle.len())]
             } else {
                 Vec::new()
             },
+            needle,
         })
     }
 
@@ -185,7 +297,7 @@ impl Counter {
     /// # Ok::<(), netcount::Error>(())
     /// ```
     pub fn needle(&self) -> &[u8] {
-        self.finder.needle()
+        self.needle.bytes()
     }
 
     /// The options the counter was built with.
@@ -250,6 +362,7 @@ impl Counter {
     pub fn reset(&mut self) {
         self.count = 0;
         self.bytes = 0;
+        self.tail = Tail::Prefix(0);
         self.carry.clear();
     }
 
@@ -266,62 +379,95 @@ impl Counter {
     /// ```
     pub fn feed(&mut self, chunk: &[u8]) {
         self.bytes += chunk.len() as u64;
-        if !self.options.ignore_case {
-            self.feed_folded(chunk);
+        if chunk.is_empty() {
             return;
         }
-        // Fold block by block into the buffer reserved at construction. The
-        // buffer is taken out of `self` while `feed_folded` borrows `self`,
-        // then put back: moving a `Vec` does not allocate.
+        if !self.options.ignore_case {
+            self.count_in(chunk);
+            return;
+        }
+        // Fold in blocks of nearly equal length, into the buffer reserved at
+        // construction: a chunk that fits is one block, a longer one gives
+        // blocks of at least half the buffer, never short next to the
+        // needle. The buffer is taken out of `self` while `count_in` borrows
+        // `self`, then put back: moving a `Vec` does not allocate.
         let mut folded = std::mem::take(&mut self.folded);
-        for block in chunk.chunks(FOLD_BLOCK) {
+        let blocks = chunk.len().div_ceil(folded.len());
+        let (base, longer) = (chunk.len() / blocks, chunk.len() % blocks);
+        let mut rest = chunk;
+        for block in 0..blocks {
+            let (block, after) = rest.split_at(base + usize::from(block < longer));
+            rest = after;
             let out = &mut folded[..block.len()];
             for (o, b) in out.iter_mut().zip(block) {
                 *o = b.to_ascii_lowercase();
             }
-            self.feed_folded(out);
+            self.count_in(out);
         }
         self.folded = folded;
     }
 
-    /// Counts in `chunk`, which is already in the needle's case.
-    fn feed_folded(&mut self, chunk: &[u8]) {
-        let n = self.finder.needle().len();
+    /// Counts in `chunk`, which is already in the needle's case: searched if
+    /// it is at least a quarter of the needle, else followed.
+    fn count_in(&mut self, chunk: &[u8]) {
+        if chunk.len() < self.needle.len() / SMALL_FEED {
+            self.follow(chunk);
+        } else {
+            self.search(chunk);
+        }
+    }
+
+    /// Follows a short `chunk` from the longest needle prefix at the end of
+    /// the stream.
+    fn follow(&mut self, chunk: &[u8]) {
+        let state = match self.tail {
+            Tail::Prefix(state) => state,
+            Tail::Carried => {
+                // The carry is shorter than the needle, so following it
+                // completes no occurrence; it only finds the prefix.
+                let (_, state) = self.needle.advance(0, &self.carry);
+                self.carry.clear();
+                state
+            }
+        };
+        let (found, state) = self.needle.advance(state, chunk);
+        self.count += found;
+        self.tail = Tail::Prefix(state);
+    }
+
+    /// Counts in `chunk`, which is already in the needle's case and at least
+    /// a quarter of the needle long, then keeps its undecided end.
+    fn search(&mut self, chunk: &[u8]) {
+        let keep = self.needle.len() - 1;
         // Where the in-place scan of `chunk` starts: past the end of an
-        // occurrence that began in the carry (non-overlapping mode).
+        // occurrence that began before it (non-overlapping mode).
         let mut start = 0;
 
-        // Step 1: occurrences that start in the carry.
-        if !self.carry.is_empty() {
-            let carried = self.carry.len();
-            let fresh = chunk.len().min(n - 1);
+        // Step 1: occurrences that start in the undecided end, searched in a
+        // window that holds it and the chunk's first bytes.
+        let undecided = match self.tail {
+            Tail::Prefix(len) => &self.needle.bytes()[..len],
+            Tail::Carried => &self.carry[..],
+        };
+        if !undecided.is_empty() {
+            let carried = undecided.len();
+            let fresh = chunk.len().min(keep);
             self.window.clear();
-            self.window.extend_from_slice(&self.carry);
+            self.window.extend_from_slice(undecided);
             self.window.extend_from_slice(&chunk[..fresh]);
-            // `resume`: the window position before which no new occurrence
-            // may start.
-            let mut resume = 0;
-            let mut from = 0;
-            while from < carried {
-                match self.finder.find(&self.window[from..]) {
-                    Some(i) if from + i < carried => {
-                        self.count += 1;
-                        from += i + if self.options.overlapping { 1 } else { n };
-                        if !self.options.overlapping {
-                            resume = from;
-                        }
-                    }
-                    _ => break,
-                }
-            }
-            if fresh < n - 1 {
+            // An occurrence wholly in the window starts in its first
+            // `carried` bytes: the window is shorter than `carried + n`.
+            let (found, resume) = self.needle.count_in(&self.window, 0);
+            self.count += found;
+            if fresh < keep {
                 // The chunk is shorter than a needle: nothing can start and
                 // end inside it, so the whole window is still undecided.
                 // Keep its last bytes (those not inside an occurrence).
-                let keep_from = resume.max(self.window.len().saturating_sub(n - 1));
+                let keep_from = resume.max(self.window.len().saturating_sub(keep));
                 self.carry.clear();
                 self.carry.extend_from_slice(&self.window[keep_from..]);
                 self.window.clear();
+                self.tail = Tail::Carried;
                 return;
             }
             self.window.clear();
@@ -329,300 +475,14 @@ impl Counter {
         }
 
         // Step 2: occurrences inside the chunk, found in place.
-        let mut from = start;
-        let mut resume = start;
-        while let Some(i) = self.finder.find(&chunk[from..]) {
-            self.count += 1;
-            from += i + if self.options.overlapping { 1 } else { n };
-            if !self.options.overlapping {
-                resume = from;
-            }
-        }
+        let (found, resume) = self.needle.count_in(chunk, start);
+        self.count += found;
 
         // Step 3: carry the chunk's last bytes, except those that belong to
         // an occurrence already counted.
-        let keep_from = resume.max(chunk.len().saturating_sub(n - 1));
+        let keep_from = resume.max(chunk.len().saturating_sub(keep));
         self.carry.clear();
         self.carry.extend_from_slice(&chunk[keep_from..]);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The oracle: a byte-by-byte scan so simple it cannot be wrong.
-    fn naive(hay: &[u8], needle: &[u8], options: CounterOptions) -> u64 {
-        let eq = |a: &[u8], b: &[u8]| {
-            if options.ignore_case {
-                a.eq_ignore_ascii_case(b)
-            } else {
-                a == b
-            }
-        };
-        let (mut i, mut count) = (0, 0);
-        while i + needle.len() <= hay.len() {
-            if eq(&hay[i..i + needle.len()], needle) {
-                count += 1;
-                i += if options.overlapping { 1 } else { needle.len() };
-            } else {
-                i += 1;
-            }
-        }
-        count
-    }
-
-    const ALL_MODES: [CounterOptions; 4] = [
-        CounterOptions {
-            ignore_case: false,
-            overlapping: false,
-        },
-        CounterOptions {
-            ignore_case: false,
-            overlapping: true,
-        },
-        CounterOptions {
-            ignore_case: true,
-            overlapping: false,
-        },
-        CounterOptions {
-            ignore_case: true,
-            overlapping: true,
-        },
-    ];
-
-    fn count_in_pieces(needle: &[u8], options: CounterOptions, pieces: &[&[u8]]) -> u64 {
-        let mut counter = Counter::with_options(needle, options).unwrap();
-        for piece in pieces {
-            counter.feed(piece);
-        }
-        counter.count()
-    }
-
-    use crate::testing::XorShift as Rng;
-
-    #[test]
-    fn empty_needle_is_an_error() {
-        assert!(matches!(Counter::new(""), Err(Error::EmptyNeedle)));
-        assert!(matches!(Counter::new(Vec::new()), Err(Error::EmptyNeedle)));
-    }
-
-    #[test]
-    fn agrees_with_std_and_the_csharp_semantics() {
-        // `str::matches` is the non-overlapping, leftmost-first reference.
-        let cases = [
-            ("aaaa", "aa"),
-            ("abababa", "aba"),
-            ("ababab", "abab"),
-            (".NET .NET.NET", ".NET"),
-            ("", "x"),
-            ("xyz", "xyzz"),
-        ];
-        for (hay, needle) in cases {
-            let whole = count_in_pieces(needle.as_bytes(), ALL_MODES[0], &[hay.as_bytes()]);
-            assert_eq!(
-                whole,
-                hay.matches(needle).count() as u64,
-                "{hay:?} {needle:?}"
-            );
-        }
-        // Overlapping counts every start position.
-        assert_eq!(count_in_pieces(b"aa", ALL_MODES[1], &[b"aaaa"]), 3);
-        assert_eq!(count_in_pieces(b"aba", ALL_MODES[1], &[b"abababa"]), 3);
-        // Ignore-case folds ASCII only: the UTF-8 of 'É' is not 'é'.
-        assert_eq!(count_in_pieces(b"net", ALL_MODES[2], &[b".NET .Net"]), 2);
-        assert_eq!(
-            count_in_pieces("é".as_bytes(), ALL_MODES[2], &["É é".as_bytes()]),
-            1
-        );
-    }
-
-    /// Every way of cutting the input in two and in three pieces gives the
-    /// count of the whole input, for every mode and many needles.
-    #[test]
-    fn every_split_point_gives_the_whole_count() {
-        let needles: [&[u8]; 9] = [
-            b"a",
-            b"aa",
-            b"aba",
-            b"abab",
-            b"aab",
-            b".NET",
-            "ü€".as_bytes(),
-            &[0, 255, 0],
-            b"abcabcab",
-        ];
-        let hays: [&[u8]; 7] = [
-            b"aaaaaaaaa",
-            b"abababababa",
-            b"aabaabaab",
-            b"x.NET.NETy.N.NET",
-            "aü€ü€€".as_bytes(),
-            &[0, 255, 0, 255, 0, 0, 255, 0],
-            b"abcabcabcabcab",
-        ];
-        for options in ALL_MODES {
-            for needle in needles {
-                for hay in hays {
-                    let expected = naive(hay, needle, options);
-                    for i in 0..=hay.len() {
-                        let (a, rest) = hay.split_at(i);
-                        assert_eq!(
-                            count_in_pieces(needle, options, &[a, rest]),
-                            expected,
-                            "{options:?} {needle:?} {hay:?} split at {i}"
-                        );
-                        for j in 0..=rest.len() {
-                            let (b, c) = rest.split_at(j);
-                            assert_eq!(
-                                count_in_pieces(needle, options, &[a, b, c]),
-                                expected,
-                                "{options:?} {needle:?} {hay:?} split at {i},{}",
-                                i + j
-                            );
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// Random inputs over a tiny alphabet (so occurrences are dense and
-    /// overlap often), random needles, random chunkings including 1-byte
-    /// feeds and needles longer than every chunk.
-    #[test]
-    fn random_chunkings_match_the_oracle() {
-        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-        let alphabet = b"aAbB.\xff";
-        for round in 0..3000 {
-            let options = ALL_MODES[round % 4];
-            let needle: Vec<u8> = (0..1 + rng.below(7))
-                .map(|_| alphabet[rng.below(alphabet.len())])
-                .collect();
-            let hay: Vec<u8> = (0..rng.below(300))
-                .map(|_| alphabet[rng.below(alphabet.len())])
-                .collect();
-            let max_piece = [1, 2, 3, 8, 64, 400][rng.below(6)];
-            let mut counter = Counter::with_options(&needle, options).unwrap();
-            let mut rest = &hay[..];
-            while !rest.is_empty() {
-                let take = (1 + rng.below(max_piece)).min(rest.len());
-                counter.feed(&rest[..take]);
-                rest = &rest[take..];
-                if rng.below(5) == 0 {
-                    counter.feed(b""); // empty feeds change nothing
-                }
-            }
-            assert_eq!(
-                counter.count(),
-                naive(&hay, &needle, options),
-                "{options:?} needle {needle:?} hay {hay:?}"
-            );
-            assert_eq!(counter.bytes(), hay.len() as u64);
-        }
-    }
-
-    /// Large inputs cross the 16 KiB fold blocks of the ignore-case path.
-    #[test]
-    fn large_inputs_across_fold_blocks() {
-        let mut rng = Rng(42);
-        let hay: Vec<u8> = (0..100_000).map(|_| b"abcNnEeTt."[rng.below(10)]).collect();
-        for options in ALL_MODES {
-            for needle in [&b".NET"[..], b"a", b"et.n", b"abcabc"] {
-                let expected = naive(&hay, needle, options);
-                for piece in [1000, 4096, FOLD_BLOCK - 1, FOLD_BLOCK + 3, 70_000] {
-                    let pieces: Vec<&[u8]> = hay.chunks(piece).collect();
-                    assert_eq!(
-                        count_in_pieces(needle, options, &pieces),
-                        expected,
-                        "{options:?} {needle:?} pieces of {piece}"
-                    );
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn a_needle_longer_than_every_chunk() {
-        let needle = b"0123456789abcdef";
-        let mut hay = b"0123456789abcde".repeat(3);
-        hay.extend_from_slice(needle);
-        hay.extend_from_slice(b"01234");
-        hay.extend_from_slice(needle);
-        for options in ALL_MODES {
-            let expected = naive(&hay, needle, options);
-            assert_eq!(expected, 2);
-            for piece in 1..needle.len() {
-                let pieces: Vec<&[u8]> = hay.chunks(piece).collect();
-                assert_eq!(count_in_pieces(needle, options, &pieces), expected);
-            }
-        }
-    }
-
-    #[test]
-    fn reset_forgets_the_carry_and_counts() {
-        let mut counter = Counter::new("ab").unwrap();
-        counter.feed(b"aba");
-        assert_eq!(counter.count(), 1);
-        counter.reset();
-        counter.feed(b"b");
-        assert_eq!((counter.count(), counter.bytes()), (0, 1));
-    }
-
-    #[test]
-    fn feed_never_grows_the_buffers() {
-        let mut counter = Counter::with_options("abcdef", ALL_MODES[3]).unwrap();
-        let capacities = |c: &Counter| (c.carry.capacity(), c.window.capacity(), c.folded.len());
-        let before = capacities(&counter);
-        let mut rng = Rng(7);
-        for _ in 0..2000 {
-            let len = rng.below(40_000);
-            let chunk: Vec<u8> = (0..len).map(|_| b"abcdefABCDEF"[rng.below(12)]).collect();
-            counter.feed(&chunk);
-        }
-        assert_eq!(capacities(&counter), before);
-    }
-}
-
-#[cfg(test)]
-mod proptests {
-    use super::*;
-    use proptest::prelude::*;
-
-    fn naive(hay: &[u8], needle: &[u8], overlapping: bool) -> u64 {
-        let mut count = 0;
-        let mut i = 0;
-        while i + needle.len() <= hay.len() {
-            if &hay[i..i + needle.len()] == needle {
-                count += 1;
-                i += if overlapping { 1 } else { needle.len() };
-            } else {
-                i += 1;
-            }
-        }
-        count
-    }
-
-    proptest! {
-        /// Any needle, any body, any split into pieces: the counter agrees
-        /// with the oracle over the whole body.
-        #[test]
-        fn any_split_agrees_with_the_oracle(
-            needle in proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), any::<u8>()], 1..6),
-            hay in proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), any::<u8>()], 0..200),
-            cuts in proptest::collection::vec(0usize..200, 0..10),
-            overlapping in any::<bool>(),
-        ) {
-            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(hay.len())).collect();
-            cuts.sort_unstable();
-            let options = CounterOptions { ignore_case: false, overlapping };
-            let mut counter = Counter::with_options(&needle, options).unwrap();
-            let mut last = 0;
-            for cut in cuts.into_iter().chain([hay.len()]) {
-                counter.feed(&hay[last..cut]);
-                last = cut;
-            }
-            prop_assert_eq!(counter.count(), naive(&hay, &needle, overlapping));
-        }
+        self.tail = Tail::Carried;
     }
 }
