@@ -248,7 +248,17 @@ impl Needle {
                 // occurrence. Otherwise the next one starts after this one.
                 state = if self.overlapping { n - p } else { 0 };
             } else if at < bytes.len() {
-                if state > 0 {
+                // The partial occurrence `needle[..state]` has period `q`.
+                let q = state.saturating_sub(self.borders[state]);
+                if state > 0 && at >= q && bytes[at] == bytes[at - q] {
+                    // The bytes go on repeating that period where the needle
+                    // breaks it (as `a…a` does against `a…ab`): while they
+                    // do, the state cycles through the `q` values below it
+                    // and no occurrence ends, so skip them all at once.
+                    let run = common_prefix(&bytes[at..], &bytes[at - q..]);
+                    at += run;
+                    state = state - q + (run - 1) % q + 1;
+                } else if state > 0 {
                     // Fall back to the longest border the byte may extend.
                     state = self.borders[state];
                 } else {
