@@ -464,6 +464,27 @@ fn a_long_needle_whose_rare_piece_repeats() {
     }
 }
 
+/// The same with a long needle, fed in every kind of piece: the window
+/// never holds more than two needles and the carry less than one.
+#[test]
+fn feed_never_grows_the_buffers_with_a_long_needle() {
+    let needle = [b"ab".repeat(300), b"c".to_vec()].concat();
+    let mut rng = Rng(8);
+    for options in ALL_MODES {
+        let mut counter = Counter::with_options(&needle, options).unwrap();
+        let capacities = |c: &Counter| (c.carry.capacity(), c.window.capacity(), c.folded.len());
+        let before = capacities(&counter);
+        for _ in 0..300 {
+            let len = [1, 100, 150, 600, 601, 1300, 70_000][rng.below(7)];
+            let chunk: Vec<u8> = (0..len)
+                .map(|i| b"abAB"[(i + rng.below(2) * 2) % 4])
+                .collect();
+            counter.feed(&chunk);
+        }
+        assert_eq!(capacities(&counter), before, "{options:?}");
+    }
+}
+
 mod proptests {
     use super::super::*;
     use proptest::prelude::*;
