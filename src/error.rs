@@ -203,7 +203,7 @@ pub enum TruncationKind {
 /// ```
 /// use netcount::{Counter, Error};
 ///
-/// match Counter::new("") {
+/// match Counter::new("").map_err(Error::from) {
 ///     Err(Error::EmptyNeedle) => {}
 ///     other => panic!("expected an error, got {other:?}"),
 /// }
@@ -444,6 +444,16 @@ impl From<io::Error> for Error {
         match error.downcast::<Error>() {
             Ok(inner) => inner,
             Err(error) => Error::Io(error),
+        }
+    }
+}
+
+impl From<crate::counter::CounterError> for Error {
+    /// The counter's own error, where a function reports the network error
+    /// type (so `Counter::new(needle)?` works in it).
+    fn from(error: crate::counter::CounterError) -> Error {
+        match error {
+            crate::counter::CounterError::EmptyNeedle => Error::EmptyNeedle,
         }
     }
 }

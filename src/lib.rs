@@ -162,7 +162,7 @@ pub struct ReadmeDoctests;
 
 pub use client::{count, Client, ClientBuilder, Report};
 pub use connect::{AddressPolicy, Resolver};
-pub use counter::{Counter, CounterOptions};
+pub use counter::{Counter, CounterError, CounterOptions};
 pub use error::{Error, TimeoutPhase, TlsFailure};
 pub use error::{ProtocolErrorKind, TruncationKind};
 
