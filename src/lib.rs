@@ -119,6 +119,8 @@ mod deadline;
 pub mod error;
 pub mod http;
 pub mod json;
+pub mod matcher;
+pub mod pattern;
 #[cfg(feature = "cli")]
 pub mod server;
 #[cfg(test)]
@@ -137,4 +139,5 @@ pub use client::{count, Client, ClientBuilder, Report};
 pub use connect::AddressPolicy;
 pub use counter::{Counter, CounterOptions};
 pub use error::{Error, TimeoutPhase, TlsFailure};
+pub use matcher::{Matcher, MatcherKind};
 pub use url::Url;

@@ -5,6 +5,8 @@ mod client;
 mod faults;
 mod interop;
 mod nginx;
+#[cfg(feature = "regex")]
+mod regex;
 mod server;
 mod support;
 mod tls;
