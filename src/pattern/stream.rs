@@ -219,6 +219,49 @@ impl StreamRegexBuilder {
     }
 }
 
+/// Steps the DFA from the untagged state `sid` over `hay[at..]` for as long
+/// as transitions lead to untagged states: the hot loop. Returns the state
+/// stepped from, the state reached (tagged: special or not yet built) and
+/// the index of the byte between them; at the end of `hay`, the state
+/// reached and `hay.len()`.
+///
+/// Only shared borrows here, so the compiler keeps the transition table in
+/// registers instead of reloading it for every byte.
+#[inline(always)]
+fn untagged_run(
+    dfa: &DFA,
+    cache: &Cache,
+    mut sid: LazyStateID,
+    hay: &[u8],
+    at: usize,
+) -> (LazyStateID, LazyStateID, usize) {
+    let mut bytes = hay[at..].iter();
+    let mut index = at;
+    // Two steps per round: fewer loop-control branches per byte.
+    while let [a, b, ..] = bytes.as_slice() {
+        let next = dfa.next_state_untagged(cache, sid, *a);
+        if next.is_tagged() {
+            return (sid, next, index);
+        }
+        let after = dfa.next_state_untagged(cache, next, *b);
+        if after.is_tagged() {
+            return (next, after, index + 1);
+        }
+        sid = after;
+        index += 2;
+        bytes.nth(1);
+    }
+    if let Some(&a) = bytes.next() {
+        let next = dfa.next_state_untagged(cache, sid, a);
+        if next.is_tagged() {
+            return (sid, next, index);
+        }
+        sid = next;
+        index += 1;
+    }
+    (sid, sid, index)
+}
+
 /// Where the search stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Phase {
@@ -279,6 +322,9 @@ pub struct StreamRegex {
     /// The start state does not depend on the byte before it (no look-around
     /// at the start of the pattern), so a jump can keep the current state.
     universal_start: bool,
+    /// With `universal_start`: the start state, and the cache's clear count
+    /// when it was built (a clear invalidates it).
+    universal_start_state: Option<(usize, LazyStateID)>,
     /// Look-ahead limit, see [`StreamRegexBuilder::max_match_bytes`].
     max_match_bytes: usize,
     /// The DFA state after every byte fed since the current search began.
@@ -378,6 +424,7 @@ impl StreamRegex {
                 .map_or(0, |pre| pre.max_needle_len().saturating_sub(1)),
             prefilter,
             universal_start: dfa.get_nfa().look_set_prefix_any().is_empty(),
+            universal_start_state: None,
             dfa,
             cache,
             max_match_bytes: settings.max_match_bytes,
@@ -621,13 +668,17 @@ impl StreamRegex {
             if sid.is_tagged() {
                 // A start state: let the prefilter jump to where a match
                 // could begin.
+                // It stops at a candidate, whose byte is stepped at once:
+                // asking again there would find the same place.
                 if sid.is_start() && self.pending.is_none() {
                     if let Some(to) = self.jump(hay, at) {
                         at = to;
                         if !self.universal_start {
                             sid = self.start(Some(hay[at - 1]))?;
                         }
-                        continue;
+                        if at == hay.len() {
+                            break;
+                        }
                     }
                 }
                 sid = self
@@ -635,10 +686,15 @@ impl StreamRegex {
                     .next_state(&mut self.cache, sid, hay[at])
                     .map_err(|_| PatternError::GaveUp)?;
             } else {
-                let next = self.dfa.next_state_untagged(&self.cache, sid, hay[at]);
+                let (from_sid, next, stop) = untagged_run(&self.dfa, &self.cache, sid, hay, at);
+                at = stop;
+                if at == hay.len() {
+                    sid = from_sid;
+                    break;
+                }
                 sid = if next.is_unknown() {
                     self.dfa
-                        .next_state(&mut self.cache, sid, hay[at])
+                        .next_state(&mut self.cache, from_sid, hay[at])
                         .map_err(|_| PatternError::GaveUp)?
                 } else {
                     next
@@ -713,12 +769,24 @@ impl StreamRegex {
     /// The unanchored start state after `look_behind` (`None`: the start of
     /// the stream).
     fn start(&mut self, look_behind: Option<u8>) -> Result<LazyStateID, PatternError> {
+        // The same for every look-behind: reuse it while the cache that
+        // built it has not been cleared.
+        if let Some((clears, sid)) = self.universal_start_state {
+            if clears == self.cache.clear_count() {
+                return Ok(sid);
+            }
+        }
         let config = start::Config::new()
             .anchored(Anchored::No)
             .look_behind(look_behind);
-        self.dfa
+        let sid = self
+            .dfa
             .start_state(&mut self.cache, &config)
-            .map_err(|_| PatternError::GaveUp)
+            .map_err(|_| PatternError::GaveUp)?;
+        if self.universal_start {
+            self.universal_start_state = Some((self.cache.clear_count(), sid));
+        }
+        Ok(sid)
     }
 
     fn too_long(&self) -> PatternError {
