@@ -2,7 +2,7 @@
 //! regular expression, behind one interface.
 //!
 //! A plain string goes to the memmem [`Counter`]; a pattern (feature
-//! `regex`) to the streaming [`StreamRegex`](crate::pattern::StreamRegex),
+//! `regex`) to the streaming [`StreamRegex`],
 //! unless it is a plain string in disguise (`\.NET`), which the counter
 //! counts the same, faster.
 //!
@@ -31,7 +31,7 @@ use crate::pattern::{StreamRegex, StreamRegexBuilder};
 /// Counts occurrences of a literal string or matches of a pattern in a
 /// stream fed in pieces.
 ///
-/// Build it from a [`Counter`] or a [`StreamRegex`](crate::pattern::StreamRegex)
+/// Build it from a [`Counter`] or a [`StreamRegex`]
 /// with `From`, or from a pattern with [`Matcher::from_pattern`], which
 /// picks the counter when the pattern is a plain string.
 ///
@@ -56,6 +56,9 @@ pub struct Matcher {
 }
 
 /// The engine behind a [`Matcher`].
+// One matcher per stream, built once and kept in place: the variants'
+// sizes do not matter, a box would only add an indirection per chunk.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 enum Engine {
     /// memmem over a literal needle.
@@ -175,8 +178,10 @@ impl Matcher {
     ) -> Result<Matcher, PatternError> {
         let hir = crate::pattern::parse(pattern, settings.get_case_insensitive())?;
         if let Some(literal) = crate::pattern::literal_of(&hir) {
-            let mut options = CounterOptions::default();
-            options.ignore_case = literal.ignore_case;
+            let options = CounterOptions {
+                ignore_case: literal.ignore_case,
+                ..CounterOptions::default()
+            };
             // The needle is never empty; should the counter refuse it all
             // the same, the regex below counts it.
             if let Ok(counter) = Counter::with_options(&literal.needle, options) {

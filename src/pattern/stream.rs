@@ -10,11 +10,11 @@
 //! go on at the start of the next.
 //!
 //! A DFA learns of a match one byte late: it enters a *match state* on the
-//! byte after the match ends. Leftmost-first means the longest match the
-//! pattern prefers, so the search keeps going to see whether the match
-//! grows; the last match state seen marks where it ends. The match is
-//! confirmed when the DFA dies (no longer match can follow) or the stream
-//! ends. Counting needs only the ends, never the starts, so no reverse DFA
+//! byte after the match ends. Leftmost-first semantics (the match a
+//! backtracking engine would report) may prefer a longer match than the
+//! first one seen, so the search keeps going while the match may grow; the
+//! last match state seen marks where it ends. The match is confirmed when
+//! the DFA dies (nothing it prefers can follow) or the stream ends. Counting needs only the ends, never the starts, so no reverse DFA
 //! is needed.
 //!
 //! `find_iter` starts the next search where the last match ended. The DFA
@@ -64,7 +64,9 @@ const NFA_SIZE_LIMIT: usize = 10 * 1024 * 1024;
 /// ```
 /// use netcount::pattern::StreamRegex;
 ///
-/// let mut regex = StreamRegex::builder().case_insensitive(true).build(r"\.net\b")?;
+/// let mut regex = StreamRegex::builder()
+///     .case_insensitive(true)
+///     .build(r"\.net(?-u:\b)")?;
 /// regex.feed(b".NET and .Net")?;
 /// assert_eq!(regex.finish()?, 2);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -455,8 +457,9 @@ impl StreamRegex {
     }
 
     /// Matches confirmed so far. A match is confirmed once the bytes after
-    /// it show it cannot grow, so the last one may only be counted by
-    /// [`finish`](StreamRegex::finish).
+    /// it show it cannot grow (the DFA sees a match one byte late, and
+    /// gives up on a longer one a byte or more after that), so the last
+    /// one may only be counted by [`finish`](StreamRegex::finish).
     ///
     /// # Example
     ///
@@ -465,7 +468,9 @@ impl StreamRegex {
     /// regex.feed(b"abb")?;
     /// assert_eq!(regex.count(), 0); // another b could follow
     /// regex.feed(b"!")?;
-    /// assert_eq!(regex.count(), 1);
+    /// assert_eq!(regex.count(), 0); // the match state, one byte late
+    /// regex.feed(b"!")?;
+    /// assert_eq!(regex.count(), 1); // the DFA died: "abb" is confirmed
     /// # Ok::<(), netcount::pattern::PatternError>(())
     /// ```
     pub fn count(&self) -> u64 {
@@ -667,9 +672,8 @@ impl StreamRegex {
         while at < hay.len() {
             if sid.is_tagged() {
                 // A start state: let the prefilter jump to where a match
-                // could begin.
-                // It stops at a candidate, whose byte is stepped at once:
-                // asking again there would find the same place.
+                // could begin, and step that byte at once (asking again
+                // there would find the same place).
                 if sid.is_start() && self.pending.is_none() {
                     if let Some(to) = self.jump(hay, at) {
                         at = to;
