@@ -133,8 +133,9 @@ impl StreamRegexBuilder {
     ///
     /// A match itself may be longer: only the look-ahead past its end
     /// counts. `a[^b]*b` never looks ahead more than a byte; `a.*b` looks
-    /// to the end of the line after each `b`. The buffer grows to this size
-    /// only when a pattern needs it. Default: 64 KiB.
+    /// to the end of the line after each `b`. Every match needs a byte or
+    /// two. The buffer grows to this size only when a pattern needs it
+    /// (briefly twice this, while a re-scan copies it). Default: 64 KiB.
     ///
     /// # Example
     ///
