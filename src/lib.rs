@@ -146,6 +146,8 @@ pub mod error;
 pub mod fuzzing;
 pub mod http;
 mod json;
+pub mod matcher;
+pub mod pattern;
 #[cfg(feature = "server")]
 pub mod server;
 #[cfg(test)]
@@ -190,3 +192,4 @@ pub const DEFAULT_URL: &str = "https://dotnetfoundation.org";
 /// # Ok::<(), netcount::Error>(())
 /// ```
 pub const DEFAULT_NEEDLE: &str = ".NET";
+pub use matcher::{Matcher, MatcherKind};

@@ -13,6 +13,8 @@ mod eyeballs;
 mod faults;
 mod interop;
 mod nginx;
+#[cfg(feature = "regex")]
+mod regex;
 #[cfg(feature = "server")]
 mod server;
 mod support;
