@@ -119,6 +119,7 @@ mod deadline;
 pub mod error;
 pub mod http;
 pub mod json;
+mod pool;
 #[cfg(feature = "cli")]
 pub mod server;
 #[cfg(test)]
