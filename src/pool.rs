@@ -35,16 +35,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use futures_lite::AsyncRead;
+use futures_lite::{AsyncRead, AsyncWrite};
 
 use crate::url::{Scheme, Url};
-
-/// Default most idle connections kept per origin.
-pub(crate) const DEFAULT_MAX_IDLE_PER_ORIGIN: usize = 64;
-/// Default most idle connections kept in all.
-pub(crate) const DEFAULT_MAX_IDLE: usize = 256;
-/// Default time an idle connection is kept.
-pub(crate) const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Where a connection goes: requests to one origin can share connections.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -81,16 +74,6 @@ pub(crate) struct PoolLimits {
     pub(crate) max_idle: usize,
     /// Longest time a connection stays idle.
     pub(crate) idle_timeout: Duration,
-}
-
-impl Default for PoolLimits {
-    fn default() -> PoolLimits {
-        PoolLimits {
-            max_idle_per_origin: DEFAULT_MAX_IDLE_PER_ORIGIN,
-            max_idle: DEFAULT_MAX_IDLE,
-            idle_timeout: DEFAULT_IDLE_TIMEOUT,
-        }
-    }
 }
 
 impl PoolLimits {
@@ -165,6 +148,7 @@ impl<C> Pool<C> {
     }
 
     /// The number of idle connections, expired ones included.
+    #[cfg(test)]
     pub(crate) fn idle_count(&self) -> usize {
         self.lock().total
     }
@@ -296,6 +280,82 @@ impl<C> Idle<C> {
     }
 }
 
+/// A connection as the client uses it: the stream, whether it was reused,
+/// and how many bytes were read from it.
+///
+/// The byte count tells a failure before the response's first byte (on a
+/// reused connection, the server may have closed it just as the request
+/// went out: worth one retry on a new connection) from a failure later (a
+/// broken response: never retried).
+#[derive(Debug)]
+pub(crate) struct Connection<S> {
+    /// The transport.
+    stream: S,
+    /// Whether it came out of the pool (it carried an earlier response).
+    reused: bool,
+    /// Bytes read from `stream` so far; only grows.
+    bytes_read: u64,
+}
+
+impl<S> Connection<S> {
+    /// A newly opened connection.
+    pub(crate) fn new(stream: S) -> Connection<S> {
+        Connection {
+            stream,
+            reused: false,
+            bytes_read: 0,
+        }
+    }
+
+    /// Marks the connection as reused, as it leaves the pool.
+    pub(crate) fn reuse(mut self) -> Connection<S> {
+        self.reused = true;
+        self
+    }
+
+    /// Whether it came out of the pool.
+    pub(crate) fn reused(&self) -> bool {
+        self.reused
+    }
+
+    /// Bytes read from it so far.
+    pub(crate) fn bytes_read(&self) -> u64 {
+        self.bytes_read
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Connection<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.stream).poll_read(cx, buf);
+        if let Poll::Ready(Ok(n)) = polled {
+            self.bytes_read += n as u64;
+        }
+        polled
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Connection<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_close(cx)
+    }
+}
+
 /// Whether an idle connection can carry another request: nothing to read
 /// and not closed.
 ///
@@ -333,9 +393,7 @@ pub(crate) fn keep_alive_timeout(value: &[u8]) -> Option<Duration> {
         if value.is_empty() || value.len() > 9 || !value.iter().all(u8::is_ascii_digit) {
             return None;
         }
-        let seconds = value
-            .iter()
-            .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+        let seconds = value.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
         Some(Duration::from_secs(seconds))
     })
 }
@@ -379,7 +437,7 @@ mod tests {
 
     #[test]
     fn a_parked_connection_is_taken_once_and_only_for_its_origin() {
-        let pool = Pool::new(PoolLimits::default());
+        let pool = Pool::new(limits(64, 256, 30));
         let now = Instant::now();
         pool.put(origin("http://a.test/"), 1u32, now, None);
         assert_eq!(pool.take(&origin("http://b.test/"), now, all), None);
@@ -391,7 +449,7 @@ mod tests {
 
     #[test]
     fn clones_share_the_idle_connections() {
-        let pool = Pool::new(PoolLimits::default());
+        let pool = Pool::new(limits(64, 256, 30));
         let clone = pool.clone();
         let now = Instant::now();
         clone.put(origin("http://a.test/"), 7u32, now, None);
@@ -400,7 +458,7 @@ mod tests {
 
     #[test]
     fn the_most_recently_parked_goes_out_first() {
-        let pool = Pool::new(PoolLimits::default());
+        let pool = Pool::new(limits(64, 256, 30));
         let now = Instant::now();
         for conn in 1..=3u32 {
             pool.put(origin("http://a.test/"), conn, now, None);
@@ -413,7 +471,7 @@ mod tests {
 
     #[test]
     fn an_unusable_connection_is_closed_and_the_next_tried() {
-        let pool = Pool::new(PoolLimits::default());
+        let pool = Pool::new(limits(64, 256, 30));
         let now = Instant::now();
         for conn in 1..=3u32 {
             pool.put(origin("http://a.test/"), conn, now, None);
@@ -448,7 +506,12 @@ mod tests {
         let pool = Pool::new(limits(8, 8, 1));
         let t0 = Instant::now();
         pool.put(origin("http://a.test/"), 1u32, t0, None);
-        pool.put(origin("http://b.test/"), 2u32, t0 + Duration::from_secs(2), None);
+        pool.put(
+            origin("http://b.test/"),
+            2u32,
+            t0 + Duration::from_secs(2),
+            None,
+        );
         assert_eq!(pool.idle_count(), 1);
     }
 
@@ -458,7 +521,12 @@ mod tests {
         let t0 = Instant::now();
         let a = origin("http://a.test/");
         for conn in 1..=3u32 {
-            pool.put(a.clone(), conn, t0 + Duration::from_millis(conn.into()), None);
+            pool.put(
+                a.clone(),
+                conn,
+                t0 + Duration::from_millis(conn.into()),
+                None,
+            );
         }
         assert_eq!(pool.idle_count(), 2);
         let left: Vec<_> = (0..3).filter_map(|_| pool.take(&a, t0, all)).collect();
@@ -489,7 +557,7 @@ mod tests {
             assert_eq!(pool.take(&origin("http://a.test/"), now, all), None);
         }
         // A server that keeps idle connections for 0 s: nothing to park.
-        let pool = Pool::new(PoolLimits::default());
+        let pool = Pool::new(limits(64, 256, 30));
         pool.put(origin("http://a.test/"), 1u32, now, Some(Duration::ZERO));
         assert_eq!(pool.idle_count(), 0);
     }
@@ -516,7 +584,14 @@ mod tests {
         assert_eq!(t("max=100,Timeout = 7"), Some(Duration::from_secs(7)));
         assert_eq!(t("timeout=\"3\""), Some(Duration::from_secs(3)));
         assert_eq!(t("timeout=0"), Some(Duration::ZERO));
-        for bad in ["", "max=5", "timeout=", "timeout=-1", "timeout=1.5", "timeout=9999999999"] {
+        for bad in [
+            "",
+            "max=5",
+            "timeout=",
+            "timeout=-1",
+            "timeout=1.5",
+            "timeout=9999999999",
+        ] {
             assert_eq!(t(bad), None, "{bad:?}");
         }
     }
@@ -561,7 +636,9 @@ mod tests {
     #[test]
     fn a_connection_with_unrequested_bytes_is_not_open() {
         let (mut client, mut server) = pair();
-        server.write_all(b"HTTP/1.1 408 Request Timeout\r\n\r\n").unwrap();
+        server
+            .write_all(b"HTTP/1.1 408 Request Timeout\r\n\r\n")
+            .unwrap();
         assert!(!settles_to(&mut client, false));
     }
 }
