@@ -222,7 +222,10 @@ fn the_response_decides_whether_the_connection_persists() {
     };
     // HTTP/1.1 persists unless the server says close.
     assert_eq!(connections_for_two(&with("1.1", "")), 1);
-    assert_eq!(connections_for_two(&with("1.1", "Connection: close\r\n")), 2);
+    assert_eq!(
+        connections_for_two(&with("1.1", "Connection: close\r\n")),
+        2
+    );
     assert_eq!(
         connections_for_two(&with("1.1", "Connection: Keep-Alive, Close\r\n")),
         2
@@ -300,7 +303,10 @@ fn an_unread_body_does_not_return_its_connection() {
     });
     let client = client();
     let error = count_with(&client, &server.url("/1"), ".NET").unwrap_err();
-    assert!(matches!(error, Error::UnsupportedEncoding { .. }), "{error}");
+    assert!(
+        matches!(error, Error::UnsupportedEncoding { .. }),
+        "{error}"
+    );
     assert_eq!(fetch_all(&client, &server, &["/2"]), [false]);
     assert_eq!(server.accepted(), 2);
 }
@@ -352,7 +358,10 @@ fn a_redirect_within_the_origin_reuses_the_connection() {
     });
     let report = count_with(&client(), &server.url("/old"), ".NET").unwrap();
     assert_eq!((report.count, report.redirects), (1, 1));
-    assert!(report.reused, "the final response came on the first connection");
+    assert!(
+        report.reused,
+        "the final response came on the first connection"
+    );
     assert_eq!(server.accepted(), 1);
 }
 
@@ -372,7 +381,11 @@ fn a_connection_the_server_closed_while_idle_is_replaced() {
     assert_eq!(server.accepted(), 2);
     // The closed connection was seen as closed before any request was
     // written to it: each connection read exactly one request.
-    let seen: Vec<_> = server.seen().iter().map(|s| (s.connection, s.index)).collect();
+    let seen: Vec<_> = server
+        .seen()
+        .iter()
+        .map(|s| (s.connection, s.index))
+        .collect();
     assert_eq!(seen, [(1, 1), (2, 1)]);
 }
 
@@ -391,7 +404,11 @@ fn a_reused_connection_closed_after_the_request_is_retried_once_on_a_new_one() {
     let client = client();
     assert_eq!(fetch_all(&client, &server, &["/1", "/2"]), [false, false]);
     assert_eq!(server.accepted(), 2);
-    let seen: Vec<_> = server.seen().iter().map(|s| (s.connection, s.index)).collect();
+    let seen: Vec<_> = server
+        .seen()
+        .iter()
+        .map(|s| (s.connection, s.index))
+        .collect();
     assert_eq!(seen, [(1, 1), (1, 2), (2, 1)]);
 }
 
@@ -414,12 +431,18 @@ fn a_retry_that_fails_too_is_a_clear_error_and_the_last_attempt() {
     assert_eq!(fetch_all(&client, &server, &["/1"]), [false]);
     let error = count_with(&client, &server.url("/2"), ".NET").unwrap_err();
     assert!(
-        error.to_string().contains("closed the connection without a response"),
+        error
+            .to_string()
+            .contains("closed the connection without a response"),
         "{error}"
     );
     // One retry on one new connection, then the error.
     assert_eq!(server.accepted(), 2);
-    let seen: Vec<_> = server.seen().iter().map(|s| (s.connection, s.index)).collect();
+    let seen: Vec<_> = server
+        .seen()
+        .iter()
+        .map(|s| (s.connection, s.index))
+        .collect();
     assert_eq!(seen, [(1, 1), (1, 2), (2, 1)]);
 }
 
@@ -535,7 +558,9 @@ mod tls {
     use std::sync::OnceLock;
 
     use futures_rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-    use futures_rustls::rustls::{self, HandshakeKind, ServerConfig, ServerConnection, StreamOwned};
+    use futures_rustls::rustls::{
+        self, HandshakeKind, ServerConfig, ServerConnection, StreamOwned,
+    };
     use netcount::TlsFailure;
     use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 
@@ -556,7 +581,9 @@ mod tls {
             let ca_key = KeyPair::generate().unwrap();
             let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
             params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-            params.distinguished_name.push(DnType::CommonName, "pool test ca");
+            params
+                .distinguished_name
+                .push(DnType::CommonName, "pool test ca");
             let ca = params.self_signed(&ca_key).unwrap();
             let key = KeyPair::generate().unwrap();
             let names = NAMES.map(String::from).to_vec();
@@ -651,7 +678,11 @@ mod tls {
     }
 
     fn fetch(client: &Client, addr: SocketAddr) -> Result<netcount::Report, Error> {
-        count_with(client, &format!("https://localhost:{}/", addr.port()), ".NET")
+        count_with(
+            client,
+            &format!("https://localhost:{}/", addr.port()),
+            ".NET",
+        )
     }
 
     #[test]
@@ -684,7 +715,11 @@ mod tls {
         }
         assert_eq!(
             *server.handshakes.lock().unwrap(),
-            [HandshakeKind::Full, HandshakeKind::Resumed, HandshakeKind::Resumed]
+            [
+                HandshakeKind::Full,
+                HandshakeKind::Resumed,
+                HandshakeKind::Resumed
+            ]
         );
         // Another client has its own session cache: a full handshake.
         fetch(&trusting(Client::builder()), server.addr).unwrap();
