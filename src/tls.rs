@@ -267,7 +267,10 @@ mod tests {
     fn certificate_problems_name_the_host_and_what_to_do() {
         let (kind, message) = certificate_problem(&CertificateError::UnknownIssuer, "h.test");
         assert_eq!(kind, TlsFailure::UntrustedCertificate);
-        assert!(message.contains("h.test") && message.contains("--cacert"), "{message}");
+        assert!(
+            message.contains("h.test") && message.contains("--cacert"),
+            "{message}"
+        );
         let mismatch = CertificateError::NotValidForNameContext {
             expected: ServerName::try_from("h.test").unwrap().to_owned(),
             presented: vec!["a.test".into(), "b.test".into()],
