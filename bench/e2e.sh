@@ -191,7 +191,7 @@ echo "== 20 HTTPS pages through 50 ms RTT (25 ms each way, TCP handshake emulate
 # fetching the same 20 URLs in one invocation (curl gets one -o per URL).
 rtt_names=("netcount -j 1" "curl" "netcount -j 8" "curl -Z")
 write_rtt_commands() {
-    local urls="" outs=""
+    local urls="" outs="" i
     for i in $(seq -w 1 20); do
         urls+=" https://localhost:$1/page$i.html"
         outs+=" -o /dev/null https://localhost:$1/page$i.html"
@@ -206,10 +206,11 @@ write_rtt_commands() {
 for i in 0 1 2 3; do
     start_proxy count "127.0.0.1:$tls_port" 25 --handshake
     write_rtt_commands "$proxy_port"
-    bash "$work/rtt-$i.sh" > "$work/out.txt"
+    bash "$work/rtt-$i.sh" > "$work/out.txt" 2> "$work/err.txt" ||
+        { cat "$work/err.txt"; exit 1; }
     opened=$(stop_proxy count)
     printf '%s\t%s\n' "${rtt_names[i]}" "$opened" >> "$json/rtt-connections.txt"
-    sum=$(awk '$2 == "total" {print ", sum of counts " $1}' "$work/out.txt")
+    sum=$(awk '$1 == "SUM" {print ", sum of counts " $2}' "$work/out.txt")
     echo "${rtt_names[i]}: $opened connections$sum"
 done
 # Timing: one long-lived proxy for every run.
