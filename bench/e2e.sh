@@ -189,7 +189,7 @@ stop_proxy() {
 echo "== 20 HTTPS pages through 50 ms RTT (25 ms each way, TCP handshake emulated)"
 # Writes the four commands for a proxy on port $1 as scripts rtt-N.sh, each
 # fetching the same 20 URLs in one invocation (curl gets one -o per URL).
-rtt_names=("netcount -j 1" "curl" "netcount -j 8" "curl -Z")
+rtt_names=("netcount -j 1" "curl" "netcount -j 8" "curl -Z" "no reuse -j 1")
 write_rtt_commands() {
     local urls="" outs="" i
     for i in $(seq -w 1 20); do
@@ -200,10 +200,12 @@ write_rtt_commands() {
     echo "exec curl -s --cacert $work/ca.pem$outs" > "$work/rtt-1.sh"
     echo "exec $netcount -q --cacert $work/ca.pem -j 8$urls" > "$work/rtt-2.sh"
     echo "exec curl -s --cacert $work/ca.pem -Z --parallel-max 8$outs" > "$work/rtt-3.sh"
+    # What every URL cost before connections were reused.
+    echo "exec $netcount -q --cacert $work/ca.pem -j 1 --no-reuse$urls" > "$work/rtt-4.sh"
 }
 # Each command once through a fresh proxy: its output, and its connections.
 : > "$json/rtt-connections.txt"
-for i in 0 1 2 3; do
+for i in 0 1 2 3 4; do
     start_proxy count "127.0.0.1:$tls_port" 25 --handshake
     write_rtt_commands "$proxy_port"
     bash "$work/rtt-$i.sh" > "$work/out.txt" 2> "$work/err.txt" ||
@@ -220,7 +222,8 @@ hyperfine -N --warmup 1 --runs "$runs" --export-json "$json/rtt.json" \
     -n "${rtt_names[0]}" "bash $work/rtt-0.sh" \
     -n "${rtt_names[1]}" "bash $work/rtt-1.sh" \
     -n "${rtt_names[2]}" "bash $work/rtt-2.sh" \
-    -n "${rtt_names[3]}" "bash $work/rtt-3.sh" >/dev/null
+    -n "${rtt_names[3]}" "bash $work/rtt-3.sh" \
+    -n "${rtt_names[4]}" "bash $work/rtt-4.sh" >/dev/null
 stop_proxy rtt > /dev/null
 
 echo "== 1,000 URLs of one origin at -j 64, pooling on vs off"
@@ -256,6 +259,7 @@ for k, v in t.items():
     print(f"  {k:14} {v*1000:6.0f} ms  {c[k]:>3} connections")
 print(f"  netcount -j 1 / curl (one invocation): {t['netcount -j 1']/t['curl']:.2f}")
 print(f"  netcount -j 8 / curl -Z --parallel-max 8: {t['netcount -j 8']/t['curl -Z']:.2f}")
+print(f"  netcount -j 1 / the same with --no-reuse: {t['netcount -j 1']/t['no reuse -j 1']:.2f}")
 t, c = load("pool"), connections("pool")
 print(f"1,000 x 100 KiB of one origin at -j 64: pooling on {t['pooling on']*1000:.0f} ms "
       f"({c['on']} connections), off {t['pooling off']*1000:.0f} ms ({c['off']} connections), "
