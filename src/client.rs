@@ -660,7 +660,7 @@ impl Client {
                 }
             };
             let status = response.status();
-            let keep = response.allows_reuse();
+            let keep = self.pool.enabled() && response.allows_reuse();
             let server_timeout = response
                 .headers()
                 .get("keep-alive")
