@@ -4,6 +4,8 @@
 #
 #   bash bench/e2e.sh            # everything (takes a few minutes)
 #   QUICK=1 bash bench/e2e.sh    # fewer hyperfine runs
+#   ONLY=rtt bash bench/e2e.sh   # only "20 HTTPS pages through 50 ms RTT" and
+#                                # "1,000 URLs of one origin, pooling on vs off"
 #
 # Needs: nginx, curl, hyperfine, ripgrep, openssl, GNU time (installed with
 # apt-get when missing and running as root). Prints counts (which must all
@@ -24,22 +26,28 @@ fi
 
 runs=10
 [[ ${QUICK:-} ]] && runs=3
+# The loopback throughput sections (256 MiB and 1 GiB bodies) run unless
+# ONLY=rtt.
+full=1
+[[ ${ONLY:-} == rtt ]] && full=
 
 echo "== build"
 cargo build --release -q
 (cd bench/reader && cargo build --release -q)
+(cd bench/latency && cargo build --release -q)
 netcount=$root/target/release/netcount
 reader=$root/bench/reader/target/release/netcount-bench-reader
+latency=$root/bench/latency/target/release/netcount-bench-latency
 
 work=$(mktemp -d)
-trap 'kill $(cat "$work/nginx.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill $(cat "$work/nginx.pid" 2>/dev/null) $(cat "$work"/proxy*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
 chmod 755 "$work"
 mkdir -p "$work/www" "$work/tmp"
 
 echo "== corpora"
-python3 - "$work/www" <<'PY'
+python3 - "$work/www" "$full" <<'PY'
 import random, sys, os
-out = sys.argv[1]
+out, full = sys.argv[1], sys.argv[2] == "1"
 filler = (b'<div class="content"><p>Lorem ipsum dolor sit amet, consectetur adipiscing '
           b'elit, sed do eiusmod tempor. NET .net <a href="/docs/">docs</a></p></div>\n')
 def make(name, size, every):
@@ -54,10 +62,14 @@ def make(name, size, every):
         for _ in range(size // len(block)):
             f.write(block)
         f.write(block[:size % len(block)])
-make("sparse.html", 256 << 20, 20 * 1024)
-make("dense.html", 256 << 20, 50)
-make("big.html", 1 << 30, 20 * 1024)
+if full:
+    make("sparse.html", 256 << 20, 20 * 1024)
+    make("dense.html", 256 << 20, 50)
+    make("big.html", 1 << 30, 20 * 1024)
 make("small.html", 100 << 10, 2 * 1024)
+# 20 pages of 150 KB, as in a site crawl.
+for i in range(1, 21):
+    make(f"page{i:02}.html", 150_000, 2 * 1024)
 PY
 
 echo "== tls certificates"
@@ -99,6 +111,10 @@ sleep 0.5
 base=http://127.0.0.1:$port
 tls=https://localhost:$tls_port
 
+json=$work/results
+mkdir -p "$json"
+
+if [[ $full ]]; then
 echo "== counts (must agree before timing)"
 for corpus in sparse dense; do
     url=$base/$corpus.html
@@ -110,8 +126,6 @@ for corpus in sparse dense; do
     [[ $a == "$b" && $a == "$c" && $a == "$d" ]] || { echo "COUNTS DISAGREE"; exit 1; }
 done
 
-json=$work/results
-mkdir -p "$json"
 for corpus in sparse dense; do
     url=$base/$corpus.html
     echo "== $corpus 256 MiB over http"
@@ -143,10 +157,92 @@ echo "== peak RSS, 1 GiB body"
 rss_kib=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time.txt")
 /usr/bin/time -v "$reader" 127.0.0.1:$port /big.html 2> "$work/time2.txt" >/dev/null
 reader_kib=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time2.txt")
+fi # full
+
+# Starts the latency proxy in front of $2 with $3 ms each way (and any
+# further flags); sets proxy_port. $1 names its pid and output files.
+start_proxy() {
+    local name=$1 target=$2 ms=$3
+    shift 3
+    "$latency" 127.0.0.1:0 "$target" "$ms" "$@" > "$work/$name.out" &
+    echo $! > "$work/$name.pid"
+    for _ in $(seq 100); do
+        grep -q listening "$work/$name.out" 2>/dev/null && break
+        sleep 0.05
+    done
+    proxy_port=$(awk '/listening on/ {sub(/.*:/, "", $3); print $3}' "$work/$name.out")
+}
+
+# Stops a proxy started by start_proxy and prints how many connections it
+# accepted.
+stop_proxy() {
+    local name=$1
+    kill -TERM "$(cat "$work/$name.pid")"
+    for _ in $(seq 100); do
+        grep -q accepted "$work/$name.out" && break
+        sleep 0.05
+    done
+    rm -f "$work/$name.pid"
+    awk '/accepted/ {print $2}' "$work/$name.out"
+}
+
+echo "== 20 HTTPS pages through 50 ms RTT (25 ms each way, TCP handshake emulated)"
+# Writes the four commands for a proxy on port $1 as scripts rtt-N.sh, each
+# fetching the same 20 URLs in one invocation (curl gets one -o per URL).
+rtt_names=("netcount -j 1" "curl" "netcount -j 8" "curl -Z" "no reuse -j 1")
+write_rtt_commands() {
+    local urls="" outs="" i
+    for i in $(seq -w 1 20); do
+        urls+=" https://localhost:$1/page$i.html"
+        outs+=" -o /dev/null https://localhost:$1/page$i.html"
+    done
+    echo "exec $netcount -q --cacert $work/ca.pem -j 1$urls" > "$work/rtt-0.sh"
+    echo "exec curl -s --cacert $work/ca.pem$outs" > "$work/rtt-1.sh"
+    echo "exec $netcount -q --cacert $work/ca.pem -j 8$urls" > "$work/rtt-2.sh"
+    echo "exec curl -s --cacert $work/ca.pem -Z --parallel-max 8$outs" > "$work/rtt-3.sh"
+    # What every URL cost before connections were reused.
+    echo "exec $netcount -q --cacert $work/ca.pem -j 1 --no-reuse$urls" > "$work/rtt-4.sh"
+}
+# Each command once through a fresh proxy: its output, and its connections.
+: > "$json/rtt-connections.txt"
+for i in 0 1 2 3 4; do
+    start_proxy count "127.0.0.1:$tls_port" 25 --handshake
+    write_rtt_commands "$proxy_port"
+    bash "$work/rtt-$i.sh" > "$work/out.txt" 2> "$work/err.txt" ||
+        { cat "$work/err.txt"; exit 1; }
+    opened=$(stop_proxy count)
+    printf '%s\t%s\n' "${rtt_names[i]}" "$opened" >> "$json/rtt-connections.txt"
+    sum=$(awk '$1 == "SUM" {print ", sum of counts " $2}' "$work/out.txt")
+    echo "${rtt_names[i]}: $opened connections$sum"
+done
+# Timing: one long-lived proxy for every run.
+start_proxy rtt "127.0.0.1:$tls_port" 25 --handshake
+write_rtt_commands "$proxy_port"
+hyperfine -N --warmup 1 --runs "$runs" --export-json "$json/rtt.json" \
+    -n "${rtt_names[0]}" "bash $work/rtt-0.sh" \
+    -n "${rtt_names[1]}" "bash $work/rtt-1.sh" \
+    -n "${rtt_names[2]}" "bash $work/rtt-2.sh" \
+    -n "${rtt_names[3]}" "bash $work/rtt-3.sh" \
+    -n "${rtt_names[4]}" "bash $work/rtt-4.sh" >/dev/null
+stop_proxy rtt > /dev/null
+
+echo "== 1,000 URLs of one origin at -j 64, pooling on vs off"
+for i in $(seq 1000); do echo "$base/small.html?$i"; done > "$work/urls.txt"
+: > "$json/pool-connections.txt"
+for variant in on off; do
+    flag=; [[ $variant == off ]] && flag=--no-reuse
+    start_proxy count "127.0.0.1:$port" 0
+    for i in $(seq 1000); do echo "http://127.0.0.1:$proxy_port/small.html?$i"; done > "$work/urls-proxy.txt"
+    "$netcount" -q -j 64 $flag --input "$work/urls-proxy.txt" > /dev/null
+    printf '%s\t%s\n' "$variant" "$(stop_proxy count)" >> "$json/pool-connections.txt"
+done
+hyperfine -N --warmup 1 --runs "$runs" --export-json "$json/pool.json" \
+    -n "pooling on" "$netcount -q -j 64 --input $work/urls.txt" \
+    -n "pooling off" "$netcount -q -j 64 --no-reuse --input $work/urls.txt" >/dev/null
 
 echo
 echo "== results (median wall time; ratios from the same run)"
-python3 - "$json" "$rss_kib" "$reader_kib" <<'PY'
+python3 - "$json" "${rss_kib:-0}" "${reader_kib:-0}" <<'PY'
 import json, os, sys
 d, rss, reader_rss = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def load(name):
@@ -154,6 +250,22 @@ def load(name):
     if not os.path.exists(path):
         return None
     return {r["command"]: r["median"] for r in json.load(open(path))["results"]}
+def connections(name):
+    rows = open(os.path.join(d, name + "-connections.txt")).read().split("\n")
+    return dict(row.split("\t") for row in rows if row)
+t, c = load("rtt"), connections("rtt")
+print("20 https pages of 150 KB through 50 ms rtt (median, connections opened):")
+for k, v in t.items():
+    print(f"  {k:14} {v*1000:6.0f} ms  {c[k]:>3} connections")
+print(f"  netcount -j 1 / curl (one invocation): {t['netcount -j 1']/t['curl']:.2f}")
+print(f"  netcount -j 8 / curl -Z --parallel-max 8: {t['netcount -j 8']/t['curl -Z']:.2f}")
+print(f"  netcount -j 1 / the same with --no-reuse: {t['netcount -j 1']/t['no reuse -j 1']:.2f}")
+t, c = load("pool"), connections("pool")
+print(f"1,000 x 100 KiB of one origin at -j 64: pooling on {t['pooling on']*1000:.0f} ms "
+      f"({c['on']} connections), off {t['pooling off']*1000:.0f} ms ({c['off']} connections), "
+      f"on / off {t['pooling on']/t['pooling off']:.2f}")
+if not load("sparse"):
+    sys.exit(0)
 for corpus in ("sparse", "dense"):
     t = load(corpus)
     print(f"{corpus} 256 MiB: " + ", ".join(f"{k} {v*1000:.0f} ms" for k, v in t.items()))

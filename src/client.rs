@@ -3,23 +3,44 @@
 //! One call to [`Client::count`] is a loop over redirect hops:
 //!
 //! ```text
-//! connect (resolve, policy, TCP, TLS) ─► http::get ─► 3xx? join Location, loop
-//!                                                  └► 2xx? body ─► Counter
+//! idle connection to the origin in the pool? ─┐
+//! └─ no: connect (resolve, policy, TCP, TLS) ──┴► http::get ─► 3xx? join Location, loop
+//!                                                          └► 2xx? body ─► Counter
+//! body read to its framed end, response allows it? connection back to the pool
 //! ```
 //!
 //! Three timeouts bound it: each address's connect (and the TLS handshake),
 //! an idle timeout on every read, and one total deadline across all hops.
+//!
+//! Connections are kept for reuse by the client's pool, shared by its
+//! clones. A connection goes back only when nothing about it is in
+//! doubt: the response allowed it, its body was read exactly to the end its
+//! framing gave, and nothing failed. A request that fails on a reused
+//! connection before the first byte of the response (the server closed it
+//! as the request went out) is sent once more, on a new connection.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use crate::connect::Stream;
 use crate::connect::{connect, AddressPolicy, ConnectOptions, Resolver};
 use crate::counter::Counter;
 use crate::deadline::{self, Elapsed};
 use crate::error::{Error, ProtocolErrorKind, TimeoutPhase};
-use crate::http::{get_with_agent, DEFAULT_USER_AGENT};
+use crate::http::{get_with_agent, Body, Response, DEFAULT_USER_AGENT};
+use crate::pool::{self, Connection, Origin, Pool, PoolLimits};
 use crate::timeout::IdleTimeout;
 use crate::url::{Scheme, Url};
+
+/// A connection as one request uses it: borrowed from the fetch, with the
+/// idle read timeout around it.
+type Exchange<'c> = IdleTimeout<&'c mut Connection<Stream>>;
+
+/// The most body bytes read and dropped from a response that is not
+/// counted (an error status, a redirect) to keep its connection.
+const DRAIN_LIMIT: u64 = 64 * 1024;
+/// The longest wait for such a body; a slower one costs its connection.
+const DRAIN_TIME: Duration = Duration::from_secs(1);
 
 /// The result of one successful count.
 ///
@@ -59,12 +80,15 @@ pub struct Report {
     pub redirects: u32,
     /// Time from the start of the call to the end of the body.
     pub elapsed: Duration,
+    /// Whether the final response came over a connection that had already
+    /// carried an earlier response (kept open by the client's pool).
+    pub reused: bool,
 }
 
 impl Report {
     /// A report for `url` with nothing counted yet: no redirect
     /// (`final_url` is `url`), status 200, and zero bytes, count and
-    /// elapsed time. Set the fields that differ.
+    /// elapsed time, a new connection. Set the fields that differ.
     ///
     /// # Example
     ///
@@ -84,6 +108,7 @@ impl Report {
             count: 0,
             redirects: 0,
             elapsed: Duration::ZERO,
+            reused: false,
         }
     }
 }
@@ -141,6 +166,8 @@ struct Config {
     resolver: Option<Resolver>,
     /// Size of the buffer the body is read into.
     read_buffer: usize,
+    /// How many idle connections are kept, and how long.
+    pool: PoolLimits,
 }
 
 impl Default for ClientBuilder {
@@ -155,6 +182,11 @@ impl Default for ClientBuilder {
                 policy: None,
                 resolver: None,
                 read_buffer: Client::DEFAULT_READ_BUFFER_SIZE,
+                pool: PoolLimits {
+                    max_idle_per_origin: Client::DEFAULT_POOL_MAX_IDLE_PER_ORIGIN,
+                    max_idle: Client::DEFAULT_POOL_MAX_IDLE,
+                    idle_timeout: Client::DEFAULT_POOL_IDLE_TIMEOUT,
+                },
             },
             #[cfg(feature = "tls")]
             extra_roots: Vec::new(),
@@ -324,6 +356,52 @@ impl ClientBuilder {
         self
     }
 
+    /// Most idle connections kept per origin (scheme, host, port) for
+    /// reuse (default [`Client::DEFAULT_POOL_MAX_IDLE_PER_ORIGIN`]); 0 turns
+    /// connection reuse off. Fetches at once may open more; the extra ones
+    /// are closed when done.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let builder = netcount::Client::builder().pool_max_idle_per_origin(8);
+    /// assert!(format!("{builder:?}").contains("max_idle_per_origin: 8"));
+    /// ```
+    pub fn pool_max_idle_per_origin(mut self, max: usize) -> Self {
+        self.config.pool.max_idle_per_origin = max;
+        self
+    }
+
+    /// Most idle connections kept in all (default
+    /// [`Client::DEFAULT_POOL_MAX_IDLE`]); 0 turns connection reuse off.
+    /// When the pool is full, the connection idle the longest is closed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let builder = netcount::Client::builder().pool_max_idle(0);
+    /// assert!(format!("{builder:?}").contains("max_idle: 0"));
+    /// ```
+    pub fn pool_max_idle(mut self, max: usize) -> Self {
+        self.config.pool.max_idle = max;
+        self
+    }
+
+    /// How long an idle connection is kept (default
+    /// [`Client::DEFAULT_POOL_IDLE_TIMEOUT`], or less when the server's
+    /// `Keep-Alive: timeout=` says so); zero turns connection reuse off.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let builder = netcount::Client::builder().pool_idle_timeout(std::time::Duration::from_secs(5));
+    /// assert!(format!("{builder:?}").contains("idle_timeout: 5s"));
+    /// ```
+    pub fn pool_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.config.pool.idle_timeout = timeout;
+        self
+    }
+
     /// Trusts the CA certificates in `pem` in addition to the bundled roots
     /// (feature `tls`). Fails if `pem` holds no usable certificate.
     ///
@@ -355,6 +433,7 @@ impl ClientBuilder {
             #[cfg(feature = "tls")]
             tls: crate::tls::TlsConnector::new(&self.extra_roots)
                 .expect("roots were validated when added"),
+            pool: Pool::new(self.config.pool),
             config: self.config,
         }
     }
@@ -362,9 +441,12 @@ impl ClientBuilder {
 
 /// Fetches URLs and counts a needle in their bodies.
 ///
-/// A `Client` holds only settings (and the TLS configuration); it opens one
-/// connection per fetch and closes it after. Clone it freely, or share it by
-/// reference between tasks.
+/// A `Client` holds settings, the TLS configuration (with its session
+/// cache) and a pool of idle connections. Clones share the pool and the
+/// session cache: clone it freely, or share it by reference between tasks,
+/// and many URLs of one site reuse connections. No task or timer runs in
+/// the background; idle connections past their time are closed by the next
+/// fetch, or when the last clone is dropped.
 ///
 /// # Example
 ///
@@ -389,6 +471,8 @@ pub struct Client {
     /// TLS settings shared by every https connection.
     #[cfg(feature = "tls")]
     tls: crate::tls::TlsConnector,
+    /// Idle connections, shared by clones.
+    pool: Pool<Connection<Stream>>,
 }
 
 impl Default for Client {
@@ -444,6 +528,35 @@ impl Client {
     /// assert_eq!(netcount::Client::DEFAULT_READ_BUFFER_SIZE, 1024 * 1024);
     /// ```
     pub const DEFAULT_READ_BUFFER_SIZE: usize = 1024 * 1024;
+
+    /// Default most idle connections kept per origin: 64 (as many as the
+    /// CLI's `-j` runs at once in the benchmark of 1,000 URLs).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(netcount::Client::DEFAULT_POOL_MAX_IDLE_PER_ORIGIN, 64);
+    /// ```
+    pub const DEFAULT_POOL_MAX_IDLE_PER_ORIGIN: usize = 64;
+
+    /// Default most idle connections kept in all: 256.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use netcount::Client;
+    /// assert!(Client::DEFAULT_POOL_MAX_IDLE >= Client::DEFAULT_POOL_MAX_IDLE_PER_ORIGIN);
+    /// ```
+    pub const DEFAULT_POOL_MAX_IDLE: usize = 256;
+
+    /// Default time an idle connection is kept: 30 s.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(netcount::Client::DEFAULT_POOL_IDLE_TIMEOUT.as_secs(), 30);
+    /// ```
+    pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
     /// A client with the default settings (the `DEFAULT_*` constants).
     ///
@@ -506,7 +619,9 @@ impl Client {
         counter: &mut Counter,
         deadline: Option<Instant>,
     ) -> Result<Report, Error> {
-        let fetch = self.follow_and_count(url, counter, Instant::now());
+        // On the heap: the fetch's state is large (connects, the head, the
+        // body), and the deadline's wrappers would otherwise move it around.
+        let fetch = Box::pin(self.follow_and_count(url, counter, Instant::now()));
         within_total(deadline, self.config.timeout, fetch).await
     }
 
@@ -519,25 +634,57 @@ impl Client {
         started: Instant,
     ) -> Result<Report, Error> {
         counter.reset();
-        let options = ConnectOptions {
-            connect_timeout: self.config.connect_timeout,
-            policy: self.config.policy.as_ref(),
-            resolver: self.config.resolver.as_ref(),
-            #[cfg(feature = "tls")]
-            tls: &self.tls,
-        };
         let mut current = url.clone();
         let mut redirects = 0;
         loop {
-            // Connect, send the request, read the head.
-            let stream = connect(&current, &options).await?;
-            let stream = IdleTimeout::new(stream, self.config.read_timeout, TimeoutPhase::Head);
-            let response = get_with_agent(stream, &current, &self.config.user_agent).await?;
-            let status = response.status();
+            // A connection to the origin: an idle one, or a new one.
+            let origin = Origin::new(&current, None);
+            let mut conn = match self.pool.take(&origin, Instant::now(), pool::is_open) {
+                Some(idle) => idle.reuse(),
+                None => self.open(&current).await?,
+            };
 
-            // A redirect: work out where to, check it, and go again.
-            if matches!(status, 301 | 302 | 303 | 307 | 308) {
-                let next = redirect_target(&current, status, response.headers().get("location"))?;
+            // Send the request and read the head. On a reused connection,
+            // a failure before the response's first byte means the server
+            // closed it as the request went out: once more, on a new one.
+            let before = conn.bytes_read();
+            let response = match self.request(&mut conn, &current).await {
+                Ok(response) => response,
+                Err(error) => {
+                    let silent = conn.bytes_read() == before;
+                    if !(conn.reused() && silent && is_stale_connection(&error)) {
+                        return Err(error);
+                    }
+                    conn = self.open(&current).await?;
+                    self.request(&mut conn, &current).await?
+                }
+            };
+            let status = response.status();
+            let keep = self.pool.enabled() && response.allows_reuse();
+            let server_timeout = response
+                .headers()
+                .get("keep-alive")
+                .and_then(pool::keep_alive_timeout);
+
+            // A redirect or an error status: its body is not counted, but
+            // a short one is read past, so the connection can be reused.
+            let redirect = matches!(status, 301 | 302 | 303 | 307 | 308);
+            if redirect || !(200..300).contains(&status) {
+                let outcome = if redirect {
+                    redirect_target(&current, status, response.headers().get("location"))
+                } else {
+                    Err(Error::Status {
+                        code: status,
+                        reason: response.reason().to_string(),
+                    })
+                };
+                let mut body = response.into_body();
+                let drained = keep && drain(&mut body).await;
+                drop(body);
+                if drained {
+                    self.pool.put(origin, conn, Instant::now(), server_timeout);
+                }
+                let next = outcome?;
                 if redirects == self.config.max_redirects {
                     return Err(Error::TooManyRedirects {
                         max: self.config.max_redirects,
@@ -548,29 +695,88 @@ impl Client {
                 continue;
             }
 
-            // The final response: only a 2xx identity body is counted.
-            if !(200..300).contains(&status) {
-                return Err(Error::Status {
-                    code: status,
-                    reason: response.reason().to_string(),
-                });
-            }
+            // The final response: a 2xx body, counted.
             response.check_identity_encoding()?;
             let mut body = response.into_body();
             body.get_mut().set_phase(TimeoutPhase::Body);
             let mut buf = vec![0; self.config.read_buffer];
             let bytes = body.count_into(counter, &mut buf).await?;
-            return Ok(Report {
-                url: url.clone(),
-                final_url: current,
-                status,
-                bytes,
-                count: counter.count(),
-                redirects,
-                elapsed: started.elapsed(),
-            });
+            let reusable = keep && body.at_message_end();
+            drop(body);
+            let reused = conn.reused();
+            if reusable {
+                self.pool.put(origin, conn, Instant::now(), server_timeout);
+            }
+            let mut report = Report::new(url.clone());
+            report.final_url = current;
+            report.status = status;
+            report.bytes = bytes;
+            report.count = counter.count();
+            report.redirects = redirects;
+            report.elapsed = started.elapsed();
+            report.reused = reused;
+            return Ok(report);
         }
     }
+
+    /// Opens a new connection to `url`'s host: look up, check, connect, TLS.
+    async fn open(&self, url: &Url) -> Result<Connection<Stream>, Error> {
+        let options = ConnectOptions {
+            connect_timeout: self.config.connect_timeout,
+            policy: self.config.policy.as_ref(),
+            resolver: self.config.resolver.as_ref(),
+            #[cfg(feature = "tls")]
+            tls: &self.tls,
+        };
+        Ok(Connection::new(connect(url, &options).await?))
+    }
+
+    /// Sends the GET for `url` over `conn` and reads the response head.
+    async fn request<'c>(
+        &self,
+        conn: &'c mut Connection<Stream>,
+        url: &Url,
+    ) -> Result<Response<Exchange<'c>>, Error> {
+        let stream = IdleTimeout::new(conn, self.config.read_timeout, TimeoutPhase::Head);
+        get_with_agent(stream, url, &self.config.user_agent).await
+    }
+}
+
+/// Whether a request that failed before any response byte arrived failed
+/// because the connection was closed under it (end of stream, reset,
+/// broken pipe), rather than, say, timed out.
+fn is_stale_connection(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::Io(_)
+            | Error::Protocol {
+                kind: ProtocolErrorKind::EmptyReply,
+                ..
+            }
+    )
+}
+
+/// Reads and drops a body nobody will count, so its connection can carry
+/// the next request: at most [`DRAIN_LIMIT`] bytes within [`DRAIN_TIME`].
+/// Returns whether the body ended at its framed end; anything else (too
+/// long, too slow, broken, ended by a close) leaves the connection unusable.
+async fn drain(body: &mut Body<Exchange<'_>>) -> bool {
+    let read_all = async {
+        let mut buf = vec![0u8; 8 * 1024];
+        let mut read = 0u64;
+        while read <= DRAIN_LIMIT {
+            match futures_lite::AsyncReadExt::read(body, &mut buf).await {
+                Ok(0) => return true,
+                Ok(n) => read += n as u64,
+                Err(_) => return false,
+            }
+        }
+        false
+    };
+    let ended = deadline::within(DRAIN_TIME, read_all)
+        .await
+        .unwrap_or(false);
+    ended && body.at_message_end()
 }
 
 /// Runs a whole fetch until `deadline` (`None`: no limit); past it, the

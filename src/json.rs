@@ -31,7 +31,9 @@ pub(crate) fn string(text: &str) -> String {
 
 impl Report {
     /// The report as one line of JSON:
-    /// `{"url","final_url","status","count","bytes","redirects","elapsed_ms"}`.
+    /// `{"url","final_url","status","count","bytes","redirects","elapsed_ms","reused"}`
+    /// (`reused`: whether the final response came over a connection kept
+    /// from an earlier fetch).
     ///
     /// # Example
     ///
@@ -42,13 +44,13 @@ impl Report {
     /// (report.bytes, report.count, report.elapsed) = (10, 1, Duration::from_millis(12));
     /// assert_eq!(
     ///     report.to_json(),
-    ///     r#"{"url":"http://example.org/","final_url":"http://example.org/","status":200,"count":1,"bytes":10,"redirects":0,"elapsed_ms":12}"#
+    ///     r#"{"url":"http://example.org/","final_url":"http://example.org/","status":200,"count":1,"bytes":10,"redirects":0,"elapsed_ms":12,"reused":false}"#
     /// );
     /// # Ok::<(), netcount::Error>(())
     /// ```
     pub fn to_json(&self) -> String {
         format!(
-            r#"{{"url":{},"final_url":{},"status":{},"count":{},"bytes":{},"redirects":{},"elapsed_ms":{}}}"#,
+            r#"{{"url":{},"final_url":{},"status":{},"count":{},"bytes":{},"redirects":{},"elapsed_ms":{},"reused":{}}}"#,
             string(&self.url.to_string()),
             string(&self.final_url.to_string()),
             self.status,
@@ -56,6 +58,7 @@ impl Report {
             self.bytes,
             self.redirects,
             self.elapsed.as_millis(),
+            self.reused,
         )
     }
 }

@@ -11,10 +11,13 @@
 //! # How it works
 //!
 //! ```text
-//! Url::parse ─► lookup (async-net, or your Resolver) ─► policy check, every address
-//!    ─► Happy Eyeballs: race the addresses (250 ms stagger, each with its timeout) ─► [TLS]
+//! Url::parse ─► idle connection to this origin in the client's pool? ─yes─────────┐
+//!    └no─► lookup (async-net, or your Resolver) ─► policy check, every address     │
+//!    ─► Happy Eyeballs: race the addresses (250 ms stagger, each with its timeout)  │
+//!    ─► [TLS, sessions resumed] ◄──────────────────────────────────────────────────┘
 //!    ─► write GET head ─► read + parse response head (bounded) ─► pick body framing
 //!    ─► Body: AsyncRead (content-length | chunked | until-close) ─► Counter::feed
+//!    ─► body read to its framed end? connection back to the pool : closed
 //!    ─► redirect? loop with the new Url (bounded, re-checked) ─► Report
 //! ```
 //!
@@ -23,7 +26,7 @@
 //! | [`counter`] | the incremental matcher: pure, no I/O |
 //! | [`url`] | `http`/`https` URL parsing and reference resolution |
 //! | [`http`] | the hand-rolled HTTP/1.1 GET over any byte stream |
-//! | [`client`] | connecting, TLS, timeouts, redirects, status policy |
+//! | [`client`] | connecting, TLS, the connection pool, timeouts, redirects, status policy |
 //! | [`error`] | the one error enum |
 //! | `server` | the web API (feature `server`) |
 //!
@@ -62,6 +65,10 @@
 //!
 //! In [`Client::count`]:
 //!
+//! 0. The pool: an idle connection to the same origin is probed with one
+//!    `poll_read` and a waker that does nothing. `Pending` means open and
+//!    quiet, so it is used and steps 1 to 3 are skipped; anything else
+//!    (end of stream, bytes nobody asked for) means the server closed it.
 //! 1. `lookup(...).await`: async-net hands the blocking `getaddrinfo` to a
 //!    thread pool; the task sleeps until the pool thread finishes and wakes
 //!    it. (An IP literal skips this; a [`Resolver`] replaces it.)
@@ -80,6 +87,8 @@
 //!    timer, polled alongside.
 //! 5. The body: the same read loop, into a 1 MiB buffer, and after each
 //!    read the bytes go straight to [`Counter::feed`], in the same task.
+//! 6. If the body ended exactly where its framing said and the response
+//!    allows it, the connection goes back to the pool for the next fetch.
 //!
 //! Counting stays inline because it is much cheaper than waiting: scanning
 //! a chunk with memchr costs less than handing it to a thread pool, which
@@ -148,6 +157,7 @@ pub mod http;
 mod json;
 pub mod matcher;
 pub mod pattern;
+mod pool;
 #[cfg(feature = "server")]
 pub mod server;
 #[cfg(test)]

@@ -71,6 +71,15 @@ pub fn prepare(args: CountArgs) -> Result<Job, UsageError> {
         .timeout(args.timeout)
         .connect_timeout(args.connect_timeout)
         .max_redirects(args.max_redirects);
+    // Every worker may hand a connection back at once: keep them all, so
+    // many URLs of one site need no more connections than `-j`.
+    if args.no_reuse {
+        builder = builder.pool_max_idle(0);
+    } else if args.concurrency > Client::DEFAULT_POOL_MAX_IDLE_PER_ORIGIN {
+        builder = builder
+            .pool_max_idle_per_origin(args.concurrency)
+            .pool_max_idle(args.concurrency.max(Client::DEFAULT_POOL_MAX_IDLE));
+    }
     if let Some(path) = &args.cacert {
         builder = load_cacert(builder, path).map_err(UsageError)?;
     }

@@ -150,6 +150,9 @@ pub struct Body<S> {
     state: State,
     /// Payload bytes handed out so far.
     received: u64,
+    /// Whether the framing marks the body's end (Content-Length, chunked,
+    /// no body), rather than the server's close.
+    self_delimited: bool,
 }
 
 impl<S: AsyncRead + Unpin> Body<S> {
@@ -175,6 +178,7 @@ impl<S: AsyncRead + Unpin> Body<S> {
             end,
             state,
             received: 0,
+            self_delimited: framing != Framing::UntilClose,
         }
     }
 
@@ -215,6 +219,15 @@ impl<S: AsyncRead + Unpin> Body<S> {
     /// ```
     pub fn is_complete(&self) -> bool {
         self.state == State::Done
+    }
+
+    /// Whether the stream is positioned exactly at the end of this
+    /// response, so it could carry another: the framing (not the server's
+    /// close) ended the body, all of it was read, and nothing was read past
+    /// it. A body that failed is never complete, so this is false after an
+    /// error too.
+    pub(crate) fn at_message_end(&self) -> bool {
+        self.self_delimited && self.state == State::Done && self.start == self.end
     }
 
     /// The underlying stream.
@@ -572,6 +585,78 @@ mod tests {
             }
         })
         .map_err(Error::from)
+    }
+
+    /// Reads a body over `wire` (with `leftover` already buffered) as far
+    /// as it goes, and says whether it ended at the message's end.
+    fn ends_at_message_end(
+        framing: Framing,
+        leftover: &[u8],
+        wire: &[u8],
+        sizes: &[usize],
+    ) -> bool {
+        let stream = crate::http::Replay::new(wire).with_read_sizes(sizes);
+        let mut body = Body::new(stream, framing, leftover.to_vec());
+        let _ = block_on(body.read_to_end(&mut Vec::new()));
+        body.at_message_end()
+    }
+
+    #[test]
+    fn only_a_self_delimited_body_read_to_its_end_leaves_the_connection_reusable() {
+        let wire = chunked(b"hello world", 4, ";x=1", "T: 1\r\n");
+        for sizes in [&[1][..], &[3], &[100]] {
+            assert!(ends_at_message_end(
+                Framing::Length(5),
+                b"",
+                b"hello",
+                sizes
+            ));
+            assert!(ends_at_message_end(
+                Framing::Length(5),
+                b"he",
+                b"llo",
+                sizes
+            ));
+            assert!(ends_at_message_end(Framing::Chunked, b"", &wire, sizes));
+            assert!(ends_at_message_end(Framing::Empty, b"", b"", sizes));
+            // Ended by the close: the connection is gone.
+            assert!(!ends_at_message_end(
+                Framing::UntilClose,
+                b"",
+                b"hello",
+                sizes
+            ));
+            // Cut short, or broken.
+            assert!(!ends_at_message_end(
+                Framing::Length(6),
+                b"",
+                b"hello",
+                sizes
+            ));
+            assert!(!ends_at_message_end(
+                Framing::Chunked,
+                b"",
+                &wire[..wire.len() - 1],
+                sizes
+            ));
+            assert!(!ends_at_message_end(
+                Framing::Chunked,
+                b"",
+                b"zz\r\n",
+                sizes
+            ));
+        }
+        // Bytes after the body, already buffered: the server sent more than
+        // one response's worth, so what follows cannot be trusted.
+        assert!(!ends_at_message_end(
+            Framing::Length(5),
+            b"helloHTTP",
+            b"",
+            &[100]
+        ));
+        // Not read yet.
+        let stream = crate::http::Replay::new("hello");
+        assert!(!Body::new(stream, Framing::Length(5), Vec::new()).at_message_end());
     }
 
     /// Encodes `payload` as chunks of the given sizes.

@@ -29,8 +29,6 @@ pub(crate) fn list(value: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// Whether any of `values` (the values of one field, possibly repeated)
 /// lists `token`, compared case-insensitively.
-// Only the server reads such a field (`Connection`) so far.
-#[cfg_attr(not(feature = "server"), allow(dead_code))]
 pub(crate) fn lists_token<'a>(values: impl IntoIterator<Item = &'a [u8]>, token: &str) -> bool {
     values
         .into_iter()

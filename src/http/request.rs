@@ -8,13 +8,15 @@
 //! User-Agent: netcount/0.1.0\r\n
 //! Accept: */*\r\n
 //! Accept-Encoding: identity\r\n
-//! Connection: close\r\n
 //! \r\n
 //! ```
 //!
 //! `Accept-Encoding: identity` asks for the bytes as they are: a compressed
-//! body would be counted wrong. `Connection: close` lets the server end a
-//! close-delimited body, and tells it not to wait for a second request.
+//! body would be counted wrong. There is no `Connection: close`: HTTP/1.1
+//! connections persist by default, and the client keeps them for the next
+//! request to the same origin when the response allows it (see
+//! `Client`'s pool). A server that prefers to close still may: it says so,
+//! or ends a body by closing.
 
 use crate::url::Url;
 
@@ -46,7 +48,6 @@ pub(crate) fn request_head(url: &Url, user_agent: &str) -> Vec<u8> {
          User-Agent: {user_agent}\r\n\
          Accept: */*\r\n\
          Accept-Encoding: identity\r\n\
-         Connection: close\r\n\
          \r\n",
         target = url.request_target(),
         host = url.authority(),
@@ -72,7 +73,6 @@ mod tests {
               User-Agent: netcount-test\r\n\
               Accept: */*\r\n\
               Accept-Encoding: identity\r\n\
-              Connection: close\r\n\
               \r\n"
         );
     }
@@ -104,7 +104,11 @@ mod tests {
     #[test]
     fn the_head_ends_with_an_empty_line_and_asks_for_identity() {
         let h = head("http://h/");
-        assert!(h.ends_with("\r\nConnection: close\r\n\r\n"));
+        assert!(h.ends_with("\r\nAccept-Encoding: identity\r\n\r\n"));
+        assert!(
+            !h.to_ascii_lowercase().contains("connection:"),
+            "persistent by default"
+        );
         assert!(h.contains("\r\nAccept-Encoding: identity\r\n"));
         assert_eq!(h.matches("\r\n\r\n").count(), 1);
     }

@@ -136,6 +136,16 @@ impl<S: AsyncRead + Unpin> Response<S> {
         &self.headers
     }
 
+    /// Whether the server lets the connection carry another request after
+    /// this response (RFC 9112 §9.3): in HTTP/1.1 unless it says
+    /// `Connection: close`, in HTTP/1.0 only if it says
+    /// `Connection: keep-alive`. The body must still be read to its framed
+    /// end (see `Body::at_message_end`) before the connection can be reused.
+    pub(crate) fn allows_reuse(&self) -> bool {
+        let says = |token| field::lists_token(self.headers.get_all("connection"), token);
+        !says("close") && (self.minor_version >= 1 || says("keep-alive"))
+    }
+
     /// The body reader, to read the body yourself.
     ///
     /// # Example
@@ -417,6 +427,31 @@ mod tests {
                 })
                 .collect::<Vec<_>>(),
         )
+    }
+
+    #[test]
+    fn the_response_decides_whether_the_connection_persists() {
+        let allows = |head: &str| {
+            let url = Url::parse("http://h/").unwrap();
+            let stream = crate::http::Replay::new(format!("{head}\r\n"));
+            futures_lite::future::block_on(get(stream, &url))
+                .unwrap()
+                .allows_reuse()
+        };
+        assert!(allows("HTTP/1.1 200 OK\r\n"));
+        assert!(allows("HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n"));
+        assert!(!allows("HTTP/1.1 200 OK\r\nConnection: close\r\n"));
+        assert!(!allows("HTTP/1.1 200 OK\r\nConnection: Upgrade, CLOSE\r\n"));
+        assert!(!allows(
+            "HTTP/1.1 200 OK\r\nConnection: x\r\nConnection: close\r\n"
+        ));
+        assert!(!allows("HTTP/1.0 200 OK\r\n"));
+        assert!(allows("HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\n"));
+        assert!(!allows(
+            "HTTP/1.0 200 OK\r\nConnection: keep-alive, close\r\n"
+        ));
+        // Not a token list element: `closed` is not `close`.
+        assert!(allows("HTTP/1.1 200 OK\r\nConnection: closed\r\n"));
     }
 
     #[test]

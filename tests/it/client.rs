@@ -567,7 +567,11 @@ fn the_request_is_exactly_as_designed() {
         Some(concat!("netcount/", env!("CARGO_PKG_VERSION")))
     );
     assert_eq!(request.header("accept-encoding"), Some("identity"));
-    assert_eq!(request.header("connection"), Some("close"));
+    assert_eq!(
+        request.header("connection"),
+        None,
+        "persistent, as HTTP/1.1 is by default"
+    );
     assert!(!request.head.contains("fragment"));
 }
 

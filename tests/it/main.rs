@@ -13,6 +13,7 @@ mod eyeballs;
 mod faults;
 mod interop;
 mod nginx;
+mod pool;
 #[cfg(feature = "regex")]
 mod regex;
 #[cfg(feature = "server")]
