@@ -9,6 +9,13 @@
 //!
 //! Three timeouts bound it: each address's connect (and the TLS handshake),
 //! an idle timeout on every read, and one total deadline across all hops.
+//!
+//! Credentials (the URL's `user:password@`, [`ClientBuilder::basic_auth`],
+//! and `Authorization` or `Cookie` headers from [`ClientBuilder::header`])
+//! are sent only while the redirects stay on the origin they were given
+//! for (same scheme, host and port); from the first hop that leaves it
+//! on, they are dropped, as curl and reqwest do. Credentials written in a
+//! `Location` are never used: a server does not choose what we send.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -17,7 +24,10 @@ use crate::connect::{connect, AddressPolicy, ConnectOptions, Resolver};
 use crate::counter::Counter;
 use crate::deadline::{self, Elapsed};
 use crate::error::{Error, ProtocolErrorKind, TimeoutPhase};
-use crate::http::{get_with_agent, DEFAULT_USER_AGENT};
+use crate::http::auth::{self, Secret};
+use crate::http::request::{check_header, ExtraHeaders, ProxyForm, RequestOptions};
+use crate::http::{get_with, DEFAULT_USER_AGENT};
+use crate::proxy::Proxy;
 use crate::timeout::IdleTimeout;
 use crate::url::{Scheme, Url};
 
@@ -141,6 +151,13 @@ struct Config {
     resolver: Option<Resolver>,
     /// Size of the buffer the body is read into.
     read_buffer: usize,
+    /// Which proxy each URL goes through; directly when `None`.
+    proxy: Option<Proxy>,
+    /// Headers added to every request, checked when added.
+    headers: ExtraHeaders,
+    /// `Authorization` for the URL's origin, from `basic_auth`; wins over
+    /// credentials in the URL.
+    authorization: Option<Secret>,
 }
 
 impl Default for ClientBuilder {
@@ -155,6 +172,9 @@ impl Default for ClientBuilder {
                 policy: None,
                 resolver: None,
                 read_buffer: Client::DEFAULT_READ_BUFFER_SIZE,
+                proxy: None,
+                headers: ExtraHeaders::default(),
+                authorization: None,
             },
             #[cfg(feature = "tls")]
             extra_roots: Vec::new(),
@@ -322,6 +342,133 @@ impl ClientBuilder {
     pub fn read_buffer_size(mut self, size: usize) -> Self {
         self.config.read_buffer = size.max(1024);
         self
+    }
+
+    /// Sends every request through `proxy`, except to the hosts on its
+    /// no-proxy list. `http` URLs are asked of the proxy in absolute form;
+    /// `https` URLs go through a `CONNECT` tunnel, with TLS to the server
+    /// itself. See [`Proxy`].
+    ///
+    /// With an [`address_policy`](ClientBuilder::address_policy), the
+    /// target's addresses are still looked up and checked before the proxy
+    /// is asked (the proxy's own address is not checked: it was chosen by
+    /// whoever built the client).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use netcount::{url::Url, Client, Counter, Error, Proxy};
+    ///
+    /// // A proxy that wants credentials, and was given none.
+    /// let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let address = proxy.local_addr().unwrap();
+    /// std::thread::spawn(move || {
+    ///     use std::io::{Read, Write};
+    ///     let (mut socket, _) = proxy.accept().unwrap();
+    ///     let _ = socket.read(&mut [0; 1024]);
+    ///     let _ = socket.write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n");
+    /// });
+    ///
+    /// let client = Client::builder().proxy(Proxy::parse(&format!("http://{address}"))?).build();
+    /// let url = Url::parse("https://example.org/")?;
+    /// let error = futures_lite::future::block_on(client.count(&url, &mut Counter::new("x")?))
+    ///     .unwrap_err();
+    /// assert!(matches!(error, Error::ProxyStatus { code: 407, .. }), "{error}");
+    /// assert!(error.to_string().contains("credentials needed"));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.config.proxy = Some(proxy);
+        self
+    }
+
+    /// Takes the proxy from the environment, as curl reads it
+    /// ([`Proxy::from_env`]: `http_proxy`, `HTTPS_PROXY`, `ALL_PROXY`,
+    /// `NO_PROXY`, ...); no proxy if none is set. The environment is read
+    /// only when this is called. Fails if a variable holds a proxy URL
+    /// that cannot be used.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let client = netcount::Client::builder().proxy_from_env()?.build();
+    /// # Ok::<(), netcount::Error>(())
+    /// ```
+    pub fn proxy_from_env(mut self) -> Result<Self, Error> {
+        self.config.proxy = Proxy::from_env()?;
+        Ok(self)
+    }
+
+    /// Adds a header to every request (repeat for more). One named like a
+    /// header netcount sends (`User-Agent`, `Accept`, `Accept-Encoding`,
+    /// `Authorization`) replaces it. Surrounding whitespace is trimmed
+    /// from the value.
+    ///
+    /// Refused: a name that is not a token; `Host`, `Content-Length`,
+    /// `Transfer-Encoding` and `Connection` (netcount writes them, and the
+    /// framing depends on them); `Proxy-Authorization` (through a tunnel it
+    /// would reach the server: give proxy credentials in the proxy URL); a
+    /// value with CR, LF, NUL or another control character except tab.
+    /// `Authorization` and `Cookie` are dropped when a redirect leaves the
+    /// origin.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use netcount::{Client, Error};
+    ///
+    /// let builder = Client::builder()
+    ///     .header("X-Request-Id", "42")?
+    ///     .header("Cookie", "session=s3cret")?;
+    /// // Debug never shows a credential.
+    /// let debug = format!("{builder:?}");
+    /// assert!(debug.contains("\"X-Request-Id\": \"42\"") && !debug.contains("s3cret"));
+    ///
+    /// let error = Client::builder().header("X", "a\r\nInjected: 1").unwrap_err();
+    /// assert!(matches!(error, Error::InvalidHeader { .. }), "{error}");
+    /// assert!(Client::builder().header("Host", "elsewhere").is_err());
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn header(mut self, name: &str, value: &str) -> Result<Self, Error> {
+        let value = value.trim_matches([' ', '\t']);
+        check_header(name, value).map_err(|reason| Error::InvalidHeader {
+            name: name.to_string(),
+            reason,
+        })?;
+        self.config
+            .headers
+            .push(name.to_string(), value.to_string());
+        Ok(self)
+    }
+
+    /// Sends `Authorization: Basic` with `user` and `password` (RFC 7617)
+    /// to the URL's origin, instead of any credentials in the URL. Refused:
+    /// a `:` in the user name, and control characters in either.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let builder = netcount::Client::builder().basic_auth("ann", "s3cret")?;
+    /// assert!(!format!("{builder:?}").contains("s3cret"));
+    /// assert!(netcount::Client::builder().basic_auth("a:b", "c").is_err());
+    /// # Ok::<(), netcount::Error>(())
+    /// ```
+    pub fn basic_auth(mut self, user: &str, password: &str) -> Result<Self, Error> {
+        let invalid = |reason: &str| Error::InvalidHeader {
+            name: "Authorization".into(),
+            reason: reason.into(),
+        };
+        if user.contains(':') {
+            return Err(invalid("a user name cannot contain ':' (rfc 7617)"));
+        }
+        if user.chars().chain(password.chars()).any(char::is_control) {
+            return Err(invalid(
+                "the user name or password contains a control character",
+            ));
+        }
+        let value = auth::basic(user.as_bytes(), password.as_bytes());
+        self.config.authorization = Some(Secret(value));
+        Ok(self)
     }
 
     /// Trusts the CA certificates in `pem` in addition to the bundled roots
@@ -526,14 +673,53 @@ impl Client {
             #[cfg(feature = "tls")]
             tls: &self.tls,
         };
+        // Credentials for the URL's origin: given to the builder, or in the URL.
+        let url_authorization = url
+            .credentials()
+            .map(|c| auth::basic(&c.user(), &c.password()));
+        let authorization = match &self.config.authorization {
+            Some(Secret(value)) => Some(value.as_str()),
+            None => url_authorization.as_deref(),
+        };
         let mut current = url.clone();
         let mut redirects = 0;
+        // Set on the first hop that leaves `url`'s origin, and never unset:
+        // from then on no credential is sent.
+        let mut left_origin = false;
         loop {
-            // Connect, send the request, read the head.
-            let stream = connect(&current, &options).await?;
+            // Connect (directly, or through the proxy for this URL).
+            let proxy = self
+                .config
+                .proxy
+                .as_ref()
+                .and_then(|proxy| proxy.server_for(&current));
+            let stream = connect(&current, proxy, &options).await?;
             let stream = IdleTimeout::new(stream, self.config.read_timeout, TimeoutPhase::Head);
-            let response = get_with_agent(stream, &current, &self.config.user_agent).await?;
+
+            // Send the request, read the head.
+            let request = RequestOptions {
+                user_agent: &self.config.user_agent,
+                authorization,
+                headers: &self.config.headers,
+                drop_credentials: left_origin,
+                proxy: proxy
+                    .filter(|_| current.scheme() == Scheme::Http)
+                    .map(|proxy| ProxyForm {
+                        authorization: proxy.authorization(),
+                    }),
+            };
+            let response = get_with(stream, &current, &request).await?;
             let status = response.status();
+
+            // Only a proxy asks for proxy credentials.
+            if let (Some(proxy), 407) = (proxy, status) {
+                return Err(Error::ProxyStatus {
+                    proxy: proxy.address(),
+                    code: status,
+                    reason: response.reason().to_string(),
+                    credentials_sent: proxy.authorization().is_some(),
+                });
+            }
 
             // A redirect: work out where to, check it, and go again.
             if matches!(status, 301 | 302 | 303 | 307 | 308) {
@@ -544,6 +730,7 @@ impl Client {
                     });
                 }
                 redirects += 1;
+                left_origin |= !next.same_origin(url);
                 current = next;
                 continue;
             }
@@ -600,13 +787,26 @@ async fn within_total<T>(
 
 /// Resolves a redirect's `Location` against the URL that sent it and
 /// refuses a downgrade from https to http.
+///
+/// Lenient where RFC 9110 lets a client be: raw spaces are percent-encoded
+/// (as raw UTF-8 already is by [`Url::join`]). An empty `Location` is an
+/// error at once: it would resolve to the same URL, again and again.
+/// Credentials are dropped from the result: the client sends those given
+/// for the first URL's origin, never any a server names.
 fn redirect_target(current: &Url, status: u16, location: Option<&[u8]>) -> Result<Url, Error> {
     let invalid = |detail: String| Error::protocol(ProtocolErrorKind::Redirect, detail);
     let location =
         location.ok_or_else(|| invalid(format!("redirect {status} without a location header")))?;
+    if location.is_empty() {
+        return Err(invalid(format!(
+            "redirect {status} with an empty location header"
+        )));
+    }
     let location = std::str::from_utf8(location)
         .map_err(|_| invalid(format!("redirect {status} to a location that is not utf-8")))?;
-    let next = current.join(location)?;
+    let next = current
+        .join(&location.replace(' ', "%20"))?
+        .without_credentials();
     if current.scheme() == Scheme::Https && next.scheme() == Scheme::Http {
         return Err(Error::InsecureRedirect {
             from: current.to_string(),
@@ -666,6 +866,53 @@ mod tests {
         ));
         let plain = Url::parse("http://a.example/").unwrap();
         assert!(redirect_target(&plain, 308, Some(b"https://a.example/")).is_ok());
+    }
+
+    #[test]
+    fn raw_spaces_in_a_location_are_encoded() {
+        let base = Url::parse("http://a.example/x/").unwrap();
+        let next = redirect_target(&base, 302, Some(b"new page.html?q=a b")).unwrap();
+        assert_eq!(
+            next.to_string(),
+            "http://a.example/x/new%20page.html?q=a%20b"
+        );
+        let next = redirect_target(&base, 301, Some("/é è".as_bytes())).unwrap();
+        assert_eq!(next.to_string(), "http://a.example/%C3%A9%20%C3%A8");
+        // Other whitespace is still refused.
+        assert!(redirect_target(&base, 302, Some(b"a\tb")).is_err());
+    }
+
+    #[test]
+    fn an_empty_location_is_an_error_at_once() {
+        let base = Url::parse("http://a.example/x").unwrap();
+        assert!(matches!(
+            redirect_target(&base, 302, Some(b"")),
+            Err(Error::Protocol { kind: ProtocolErrorKind::Redirect, detail })
+                if detail == "redirect 302 with an empty location header"
+        ));
+    }
+
+    #[test]
+    fn a_location_never_brings_credentials() {
+        let plain = Url::parse("http://a.example/x").unwrap();
+        for location in [
+            &b"http://u:p@b.example/"[..],
+            b"//u:p@a.example/y",
+            b"http://u:p@a.example/",
+        ] {
+            let next = redirect_target(&plain, 302, Some(location)).unwrap();
+            assert!(
+                !next.has_credentials(),
+                "{:?}",
+                String::from_utf8_lossy(location)
+            );
+        }
+        // Nor does it keep those of the URL it redirects from: the client
+        // holds them, and decides where they go.
+        let with = Url::parse("http://u:p@a.example/x").unwrap();
+        assert!(!redirect_target(&with, 302, Some(b"/y"))
+            .unwrap()
+            .has_credentials());
     }
 
     #[test]

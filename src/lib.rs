@@ -23,7 +23,8 @@
 //! | [`counter`] | the incremental matcher: pure, no I/O |
 //! | [`url`] | `http`/`https` URL parsing and reference resolution |
 //! | [`http`] | the hand-rolled HTTP/1.1 GET over any byte stream |
-//! | [`client`] | connecting, TLS, timeouts, redirects, status policy |
+//! | [`client`] | connecting, TLS, timeouts, redirects, status policy, credentials |
+//! | [`proxy`] | which forward proxy a URL goes through: given, or from the environment |
 //! | [`error`] | the one error enum |
 //! | `server` | the web API (feature `server`) |
 //!
@@ -146,6 +147,7 @@ pub mod error;
 pub mod fuzzing;
 pub mod http;
 mod json;
+pub mod proxy;
 #[cfg(feature = "server")]
 pub mod server;
 #[cfg(test)]
@@ -165,6 +167,7 @@ pub use connect::{AddressPolicy, Resolver};
 pub use counter::{Counter, CounterOptions};
 pub use error::{Error, TimeoutPhase, TlsFailure};
 pub use error::{ProtocolErrorKind, TruncationKind};
+pub use proxy::Proxy;
 
 /// The URL counted when none is given (by the CLI, and by the web API's
 /// `/DotNetCount`): the page of the C# guide's example.
