@@ -11,8 +11,10 @@ mod client;
 mod decode;
 mod eyeballs;
 mod faults;
+mod headers;
 mod interop;
 mod nginx;
+mod proxy;
 #[cfg(feature = "server")]
 mod server;
 mod support;
