@@ -183,9 +183,10 @@ impl Default for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// Limit for each address's TCP connect and for the TLS handshake
-    /// (default [`Client::DEFAULT_CONNECT_TIMEOUT`]). When it passes, the
-    /// next resolved address is tried.
+    /// Limit for each address's TCP connect, for the TLS handshake, and
+    /// for a proxy's answer to `CONNECT` (default
+    /// [`Client::DEFAULT_CONNECT_TIMEOUT`]). When it passes, the next
+    /// resolved address is tried.
     ///
     /// # Example
     ///

@@ -12,7 +12,8 @@
 //!
 //! ```text
 //! Url::parse ─► lookup (async-net, or your Resolver) ─► policy check, every address
-//!    ─► Happy Eyeballs: race the addresses (250 ms stagger, each with its timeout) ─► [TLS]
+//!    ─► Happy Eyeballs: race the addresses (250 ms stagger, each with its timeout)
+//!    ─► [proxy: CONNECT tunnel for https, absolute-form GET for http] ─► [TLS]
 //!    ─► write GET head ─► read + parse response head (bounded) ─► pick body framing
 //!    ─► Body: AsyncRead (content-length | chunked | until-close) ─► Counter::feed
 //!    ─► redirect? loop with the new Url (bounded, re-checked) ─► Report
