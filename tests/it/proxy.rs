@@ -584,6 +584,24 @@ mod tunnel {
     }
 
     #[test]
+    fn a_proxy_that_never_answers_connect_times_out_while_connecting() {
+        let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = silent.local_addr().unwrap();
+        let client = Client::builder()
+            .connect_timeout(Duration::from_millis(300))
+            .timeout(Duration::from_secs(10))
+            .proxy(Proxy::parse(&format!("http://{addr}")).unwrap())
+            .build();
+        let error = count_via(&client, "https://localhost:1/").unwrap_err();
+        assert!(
+            matches!(error, Error::Timeout { phase: netcount::TimeoutPhase::Connect, after }
+                if after == Duration::from_millis(300)),
+            "{error}"
+        );
+        drop(silent);
+    }
+
+    #[test]
     fn a_proxy_that_closes_before_answering_connect_is_an_empty_reply() {
         let silent = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = silent.local_addr().unwrap();
