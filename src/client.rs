@@ -371,7 +371,8 @@ impl ClientBuilder {
     /// });
     ///
     /// let client = Client::builder().proxy(Proxy::parse(&format!("http://{address}"))?).build();
-    /// let url = Url::parse("https://example.org/")?;
+    /// // Asked of the proxy: nothing is sent to example.org.
+    /// let url = Url::parse("http://example.org/")?;
     /// let error = futures_lite::future::block_on(client.count(&url, &mut Counter::new("x")?))
     ///     .unwrap_err();
     /// assert!(matches!(error, Error::ProxyStatus { code: 407, .. }), "{error}");
