@@ -246,12 +246,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
 
 /// `-H 'Name: value'`, checked as the client will check it.
 fn header(text: &str) -> Result<(String, String), UsageError> {
-    let (name, value) = text.split_once(':').ok_or_else(|| {
-        UsageError(format!(
-            "-H/--header expects 'Name: value', got {:?}",
-            text.chars().take(60).collect::<String>()
-        ))
-    })?;
+    // Not quoted back: it may hold a token.
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| UsageError("-H/--header expects 'Name: value' (no ':' found)".into()))?;
     let value = value.trim_matches([' ', '\t']);
     check("-H/--header", Client::builder().header(name, value))?;
     Ok((name.to_string(), value.to_string()))

@@ -110,8 +110,9 @@ impl fmt::Debug for ExtraHeaders {
     }
 }
 
-/// What goes into a request head besides the URL.
-#[derive(Debug, Clone, Copy)]
+/// What goes into a request head besides the URL. (No `Debug`: it holds
+/// credentials.)
+#[derive(Clone, Copy)]
 pub(crate) struct RequestOptions<'a> {
     /// Sent as `User-Agent` unless `headers` has one. Must not contain CR
     /// or LF; such a value is replaced by [`DEFAULT_USER_AGENT`].
@@ -129,7 +130,7 @@ pub(crate) struct RequestOptions<'a> {
 }
 
 /// How a request to an `http` URL through a proxy differs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub(crate) struct ProxyForm<'a> {
     /// `Proxy-Authorization` (`Basic ...`), if the proxy URL has credentials.
     pub authorization: Option<&'a str>,
