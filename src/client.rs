@@ -698,23 +698,24 @@ impl Client {
             let stream = connect(&current, proxy, &options).await?;
             let stream = IdleTimeout::new(stream, self.config.read_timeout, TimeoutPhase::Head);
 
-            // Send the request, read the head.
+            // Send the request, read the head. An http URL is asked of the
+            // proxy itself; an https one went through its tunnel.
+            let asked_the_proxy = proxy.filter(|_| current.scheme() == Scheme::Http);
             let request = RequestOptions {
                 user_agent: &self.config.user_agent,
                 authorization,
                 headers: &self.config.headers,
                 drop_credentials: left_origin,
-                proxy: proxy
-                    .filter(|_| current.scheme() == Scheme::Http)
-                    .map(|proxy| ProxyForm {
-                        authorization: proxy.authorization(),
-                    }),
+                proxy: asked_the_proxy.map(|proxy| ProxyForm {
+                    authorization: proxy.authorization(),
+                }),
             };
             let response = get_with(stream, &current, &request).await?;
             let status = response.status();
 
-            // Only a proxy asks for proxy credentials.
-            if let (Some(proxy), 407) = (proxy, status) {
+            // Only a proxy asks for proxy credentials (through a tunnel, the
+            // answer is the server's, not the proxy's).
+            if let (Some(proxy), 407) = (asked_the_proxy, status) {
                 return Err(Error::ProxyStatus {
                     proxy: proxy.address(),
                     code: status,
