@@ -18,6 +18,13 @@
 //! framing gave, and nothing failed. A request that fails on a reused
 //! connection before the first byte of the response (the server closed it
 //! as the request went out) is sent once more, on a new connection.
+//!
+//! Credentials (the URL's `user:password@`, [`ClientBuilder::basic_auth`],
+//! and `Authorization` or `Cookie` headers from [`ClientBuilder::header`])
+//! are sent only while the redirects stay on the origin they were given
+//! for (same scheme, host and port); from the first hop that leaves it
+//! on, they are dropped, as curl and reqwest do. Credentials written in a
+//! `Location` are never used: a server does not choose what we send.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -27,8 +34,11 @@ use crate::connect::{connect, AddressPolicy, ConnectOptions, Resolver};
 use crate::counter::Counter;
 use crate::deadline::{self, Elapsed};
 use crate::error::{Error, ProtocolErrorKind, TimeoutPhase};
-use crate::http::{get_with_agent, Body, Response, DEFAULT_USER_AGENT};
+use crate::http::auth::{self, Secret};
+use crate::http::request::{check_header, ExtraHeaders, ProxyForm, RequestOptions};
+use crate::http::{get_with, Body, Response, DEFAULT_USER_AGENT};
 use crate::pool::{self, Connection, Origin, Pool, PoolLimits};
+use crate::proxy::{Proxy, ProxyServer};
 use crate::timeout::IdleTimeout;
 use crate::url::{Scheme, Url};
 
@@ -168,6 +178,13 @@ struct Config {
     read_buffer: usize,
     /// How many idle connections are kept, and how long.
     pool: PoolLimits,
+    /// Which proxy each URL goes through; directly when `None`.
+    proxy: Option<Proxy>,
+    /// Headers added to every request, checked when added.
+    headers: ExtraHeaders,
+    /// `Authorization` for the URL's origin, from `basic_auth`; wins over
+    /// credentials in the URL.
+    authorization: Option<Secret>,
 }
 
 impl Default for ClientBuilder {
@@ -187,6 +204,9 @@ impl Default for ClientBuilder {
                     max_idle: Client::DEFAULT_POOL_MAX_IDLE,
                     idle_timeout: Client::DEFAULT_POOL_IDLE_TIMEOUT,
                 },
+                proxy: None,
+                headers: ExtraHeaders::default(),
+                authorization: None,
             },
             #[cfg(feature = "tls")]
             extra_roots: Vec::new(),
@@ -195,9 +215,10 @@ impl Default for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// Limit for each address's TCP connect and for the TLS handshake
-    /// (default [`Client::DEFAULT_CONNECT_TIMEOUT`]). When it passes, the
-    /// next resolved address is tried.
+    /// Limit for each address's TCP connect, for the TLS handshake, and
+    /// for a proxy's answer to `CONNECT` (default
+    /// [`Client::DEFAULT_CONNECT_TIMEOUT`]). When it passes, the next
+    /// resolved address is tried.
     ///
     /// # Example
     ///
@@ -400,6 +421,134 @@ impl ClientBuilder {
     pub fn pool_idle_timeout(mut self, timeout: Duration) -> Self {
         self.config.pool.idle_timeout = timeout;
         self
+    }
+
+    /// Sends every request through `proxy`, except to the hosts on its
+    /// no-proxy list. `http` URLs are asked of the proxy in absolute form;
+    /// `https` URLs go through a `CONNECT` tunnel, with TLS to the server
+    /// itself. See [`Proxy`].
+    ///
+    /// With an [`address_policy`](ClientBuilder::address_policy), the
+    /// target's addresses are still looked up and checked before the proxy
+    /// is asked (the proxy's own address is not checked: it was chosen by
+    /// whoever built the client).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use netcount::{url::Url, Client, Counter, Error, Proxy};
+    ///
+    /// // A proxy that wants credentials, and was given none.
+    /// let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let address = proxy.local_addr().unwrap();
+    /// std::thread::spawn(move || {
+    ///     use std::io::{Read, Write};
+    ///     let (mut socket, _) = proxy.accept().unwrap();
+    ///     let _ = socket.read(&mut [0; 1024]);
+    ///     let _ = socket.write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n");
+    /// });
+    ///
+    /// let client = Client::builder().proxy(Proxy::parse(&format!("http://{address}"))?).build();
+    /// // Asked of the proxy: nothing is sent to example.org.
+    /// let url = Url::parse("http://example.org/")?;
+    /// let error = futures_lite::future::block_on(client.count(&url, &mut Counter::new("x")?))
+    ///     .unwrap_err();
+    /// assert!(matches!(error, Error::ProxyStatus { code: 407, .. }), "{error}");
+    /// assert!(error.to_string().contains("credentials needed"));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.config.proxy = Some(proxy);
+        self
+    }
+
+    /// Takes the proxy from the environment, as curl reads it
+    /// ([`Proxy::from_env`]: `http_proxy`, `HTTPS_PROXY`, `ALL_PROXY`,
+    /// `NO_PROXY`, ...); no proxy if none is set. The environment is read
+    /// only when this is called. Fails if a variable holds a proxy URL
+    /// that cannot be used.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let client = netcount::Client::builder().proxy_from_env()?.build();
+    /// # Ok::<(), netcount::Error>(())
+    /// ```
+    pub fn proxy_from_env(mut self) -> Result<Self, Error> {
+        self.config.proxy = Proxy::from_env()?;
+        Ok(self)
+    }
+
+    /// Adds a header to every request (repeat for more). One named like a
+    /// header netcount sends (`User-Agent`, `Accept`, `Accept-Encoding`,
+    /// `Authorization`) replaces it. Surrounding whitespace is trimmed
+    /// from the value.
+    ///
+    /// Refused: a name that is not a token; `Host`, `Content-Length`,
+    /// `Transfer-Encoding` and `Connection` (netcount writes them, and the
+    /// framing depends on them); `Proxy-Authorization` (through a tunnel it
+    /// would reach the server: give proxy credentials in the proxy URL); a
+    /// value with CR, LF, NUL or another control character except tab.
+    /// `Authorization` and `Cookie` are dropped when a redirect leaves the
+    /// origin.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use netcount::{Client, Error};
+    ///
+    /// let builder = Client::builder()
+    ///     .header("X-Request-Id", "42")?
+    ///     .header("Cookie", "session=s3cret")?;
+    /// // Debug never shows a credential.
+    /// let debug = format!("{builder:?}");
+    /// assert!(debug.contains("\"X-Request-Id\": \"42\"") && !debug.contains("s3cret"));
+    ///
+    /// let error = Client::builder().header("X", "a\r\nInjected: 1").unwrap_err();
+    /// assert!(matches!(error, Error::InvalidHeader { .. }), "{error}");
+    /// assert!(Client::builder().header("Host", "elsewhere").is_err());
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn header(mut self, name: &str, value: &str) -> Result<Self, Error> {
+        let value = value.trim_matches([' ', '\t']);
+        check_header(name, value).map_err(|reason| Error::InvalidHeader {
+            name: name.to_string(),
+            reason,
+        })?;
+        self.config
+            .headers
+            .push(name.to_string(), value.to_string());
+        Ok(self)
+    }
+
+    /// Sends `Authorization: Basic` with `user` and `password` (RFC 7617)
+    /// to the URL's origin, instead of any credentials in the URL. Refused:
+    /// a `:` in the user name, and control characters in either.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let builder = netcount::Client::builder().basic_auth("ann", "s3cret")?;
+    /// assert!(!format!("{builder:?}").contains("s3cret"));
+    /// assert!(netcount::Client::builder().basic_auth("a:b", "c").is_err());
+    /// # Ok::<(), netcount::Error>(())
+    /// ```
+    pub fn basic_auth(mut self, user: &str, password: &str) -> Result<Self, Error> {
+        let invalid = |reason: &str| Error::InvalidHeader {
+            name: "Authorization".into(),
+            reason: reason.into(),
+        };
+        if user.contains(':') {
+            return Err(invalid("a user name cannot contain ':' (rfc 7617)"));
+        }
+        if user.chars().chain(password.chars()).any(char::is_control) {
+            return Err(invalid(
+                "the user name or password contains a control character",
+            ));
+        }
+        let value = auth::basic(user.as_bytes(), password.as_bytes());
+        self.config.authorization = Some(Secret(value));
+        Ok(self)
     }
 
     /// Trusts the CA certificates in `pem` in addition to the bundled roots
@@ -634,32 +783,74 @@ impl Client {
         started: Instant,
     ) -> Result<Report, Error> {
         counter.reset();
+        // Credentials for the URL's origin: given to the builder, or in the URL.
+        let url_authorization = url
+            .credentials()
+            .map(|c| auth::basic(&c.user(), &c.password()));
+        let authorization = match &self.config.authorization {
+            Some(Secret(value)) => Some(value.as_str()),
+            None => url_authorization.as_deref(),
+        };
         let mut current = url.clone();
         let mut redirects = 0;
+        // Set on the first hop that leaves `url`'s origin, and never unset:
+        // from then on no credential is sent.
+        let mut left_origin = false;
         loop {
-            // A connection to the origin: an idle one, or a new one.
-            let origin = Origin::new(&current, None);
+            // Directly, or through the proxy for this URL. An http URL is
+            // asked of the proxy itself; an https one goes through its tunnel.
+            let proxy = self
+                .config
+                .proxy
+                .as_ref()
+                .and_then(|proxy| proxy.server_for(&current));
+            let asked_the_proxy = proxy.filter(|_| current.scheme() == Scheme::Http);
+            let request = RequestOptions {
+                user_agent: &self.config.user_agent,
+                authorization,
+                headers: &self.config.headers,
+                drop_credentials: left_origin,
+                proxy: asked_the_proxy.map(|proxy| ProxyForm {
+                    authorization: proxy.authorization(),
+                }),
+            };
+
+            // A connection to the origin (through that proxy): an idle one,
+            // or a new one.
+            let proxy_address = proxy.map(|proxy| proxy.address());
+            let origin = Origin::new(&current, proxy_address.as_deref());
             let mut conn = match self.pool.take(&origin, Instant::now(), pool::is_open) {
                 Some(idle) => idle.reuse(),
-                None => self.open(&current).await?,
+                None => self.open(&current, proxy).await?,
             };
 
             // Send the request and read the head. On a reused connection,
             // a failure before the response's first byte means the server
             // closed it as the request went out: once more, on a new one.
             let before = conn.bytes_read();
-            let response = match self.request(&mut conn, &current).await {
+            let response = match self.request(&mut conn, &current, &request).await {
                 Ok(response) => response,
                 Err(error) => {
                     let silent = conn.bytes_read() == before;
                     if !(conn.reused() && silent && is_stale_connection(&error)) {
                         return Err(error);
                     }
-                    conn = self.open(&current).await?;
-                    self.request(&mut conn, &current).await?
+                    conn = self.open(&current, proxy).await?;
+                    self.request(&mut conn, &current, &request).await?
                 }
             };
             let status = response.status();
+
+            // Only a proxy asks for proxy credentials (through a tunnel, the
+            // answer is the server's, not the proxy's).
+            if let (Some(proxy), 407) = (asked_the_proxy, status) {
+                return Err(Error::ProxyStatus {
+                    proxy: proxy.address(),
+                    code: status,
+                    reason: response.reason().to_string(),
+                    credentials_sent: proxy.authorization().is_some(),
+                });
+            }
             let keep = self.pool.enabled() && response.allows_reuse();
             let server_timeout = response
                 .headers()
@@ -691,6 +882,7 @@ impl Client {
                     });
                 }
                 redirects += 1;
+                left_origin |= !next.same_origin(url);
                 current = next;
                 continue;
             }
@@ -720,7 +912,11 @@ impl Client {
     }
 
     /// Opens a new connection to `url`'s host: look up, check, connect, TLS.
-    async fn open(&self, url: &Url) -> Result<Connection<Stream>, Error> {
+    async fn open(
+        &self,
+        url: &Url,
+        proxy: Option<&ProxyServer>,
+    ) -> Result<Connection<Stream>, Error> {
         let options = ConnectOptions {
             connect_timeout: self.config.connect_timeout,
             policy: self.config.policy.as_ref(),
@@ -728,7 +924,7 @@ impl Client {
             #[cfg(feature = "tls")]
             tls: &self.tls,
         };
-        Ok(Connection::new(connect(url, &options).await?))
+        Ok(Connection::new(connect(url, proxy, &options).await?))
     }
 
     /// Sends the GET for `url` over `conn` and reads the response head.
@@ -736,9 +932,10 @@ impl Client {
         &self,
         conn: &'c mut Connection<Stream>,
         url: &Url,
+        options: &RequestOptions<'_>,
     ) -> Result<Response<Exchange<'c>>, Error> {
         let stream = IdleTimeout::new(conn, self.config.read_timeout, TimeoutPhase::Head);
-        get_with_agent(stream, url, &self.config.user_agent).await
+        get_with(stream, url, options).await
     }
 }
 
@@ -806,13 +1003,26 @@ async fn within_total<T>(
 
 /// Resolves a redirect's `Location` against the URL that sent it and
 /// refuses a downgrade from https to http.
+///
+/// Lenient where RFC 9110 lets a client be: raw spaces are percent-encoded
+/// (as raw UTF-8 already is by [`Url::join`]). An empty `Location` is an
+/// error at once: it would resolve to the same URL, again and again.
+/// Credentials are dropped from the result: the client sends those given
+/// for the first URL's origin, never any a server names.
 fn redirect_target(current: &Url, status: u16, location: Option<&[u8]>) -> Result<Url, Error> {
     let invalid = |detail: String| Error::protocol(ProtocolErrorKind::Redirect, detail);
     let location =
         location.ok_or_else(|| invalid(format!("redirect {status} without a location header")))?;
+    if location.is_empty() {
+        return Err(invalid(format!(
+            "redirect {status} with an empty location header"
+        )));
+    }
     let location = std::str::from_utf8(location)
         .map_err(|_| invalid(format!("redirect {status} to a location that is not utf-8")))?;
-    let next = current.join(location)?;
+    let next = current
+        .join(&location.replace(' ', "%20"))?
+        .without_credentials();
     if current.scheme() == Scheme::Https && next.scheme() == Scheme::Http {
         return Err(Error::InsecureRedirect {
             from: current.to_string(),
@@ -872,6 +1082,53 @@ mod tests {
         ));
         let plain = Url::parse("http://a.example/").unwrap();
         assert!(redirect_target(&plain, 308, Some(b"https://a.example/")).is_ok());
+    }
+
+    #[test]
+    fn raw_spaces_in_a_location_are_encoded() {
+        let base = Url::parse("http://a.example/x/").unwrap();
+        let next = redirect_target(&base, 302, Some(b"new page.html?q=a b")).unwrap();
+        assert_eq!(
+            next.to_string(),
+            "http://a.example/x/new%20page.html?q=a%20b"
+        );
+        let next = redirect_target(&base, 301, Some("/é è".as_bytes())).unwrap();
+        assert_eq!(next.to_string(), "http://a.example/%C3%A9%20%C3%A8");
+        // Other whitespace is still refused.
+        assert!(redirect_target(&base, 302, Some(b"a\tb")).is_err());
+    }
+
+    #[test]
+    fn an_empty_location_is_an_error_at_once() {
+        let base = Url::parse("http://a.example/x").unwrap();
+        assert!(matches!(
+            redirect_target(&base, 302, Some(b"")),
+            Err(Error::Protocol { kind: ProtocolErrorKind::Redirect, detail })
+                if detail == "redirect 302 with an empty location header"
+        ));
+    }
+
+    #[test]
+    fn a_location_never_brings_credentials() {
+        let plain = Url::parse("http://a.example/x").unwrap();
+        for location in [
+            &b"http://u:p@b.example/"[..],
+            b"//u:p@a.example/y",
+            b"http://u:p@a.example/",
+        ] {
+            let next = redirect_target(&plain, 302, Some(location)).unwrap();
+            assert!(
+                !next.has_credentials(),
+                "{:?}",
+                String::from_utf8_lossy(location)
+            );
+        }
+        // Nor does it keep those of the URL it redirects from: the client
+        // holds them, and decides where they go.
+        let with = Url::parse("http://u:p@a.example/x").unwrap();
+        assert!(!redirect_target(&with, 302, Some(b"/y"))
+            .unwrap()
+            .has_credentials());
     }
 
     #[test]

@@ -311,6 +311,36 @@ pub enum Error {
         /// Where it redirected to.
         to: String,
     },
+    /// A proxy URL (given, or read from the environment) that cannot be
+    /// used.
+    InvalidProxy {
+        /// The proxy URL as given (credentials replaced by `***`), or the
+        /// environment variable that held it.
+        proxy: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A request header that cannot be sent (see
+    /// [`ClientBuilder::header`](crate::ClientBuilder::header)).
+    InvalidHeader {
+        /// The header's name, as given.
+        name: String,
+        /// Why it cannot be sent.
+        reason: String,
+    },
+    /// The proxy would not forward the request: it answered `CONNECT`
+    /// with a status other than 2xx, or answered an `http` request with
+    /// `407 Proxy Authentication Required`.
+    ProxyStatus {
+        /// The proxy's address, `host:port`.
+        proxy: String,
+        /// The status code (407: the proxy wants credentials).
+        code: u16,
+        /// The reason phrase, as sent.
+        reason: String,
+        /// Whether credentials (from the proxy URL) were sent.
+        credentials_sent: bool,
+    },
     /// An I/O error from the connection.
     Io(io::Error),
 }
@@ -356,6 +386,30 @@ impl fmt::Display for Error {
             Error::TooManyRedirects { max } => write!(f, "too many redirects (more than {max})"),
             Error::InsecureRedirect { from, to } => {
                 write!(f, "refusing redirect from https to http ({from} -> {to})")
+            }
+            Error::InvalidProxy { proxy, reason } => write!(f, "invalid proxy {proxy:?}: {reason}"),
+            Error::InvalidHeader { name, reason } => {
+                write!(f, "cannot send header {name:?}: {reason}")
+            }
+            Error::ProxyStatus {
+                proxy,
+                code,
+                reason,
+                credentials_sent,
+            } => {
+                write!(f, "proxy {proxy} refused the request: http status {code}")?;
+                if !reason.is_empty() {
+                    write!(f, " {}", reason.to_lowercase())?;
+                }
+                match (code, credentials_sent) {
+                    (407, false) => write!(
+                        f,
+                        " (credentials needed: put them in the proxy url, \
+                         http://user:password@{proxy})"
+                    ),
+                    (407, true) => f.write_str(" (the credentials in the proxy url were refused)"),
+                    _ => Ok(()),
+                }
             }
             Error::Io(error) => write!(f, "i/o error: {error}"),
         }
@@ -418,6 +472,9 @@ impl Error {
             Error::Status { .. } => "status",
             Error::TooManyRedirects { .. } => "too_many_redirects",
             Error::InsecureRedirect { .. } => "insecure_redirect",
+            Error::InvalidProxy { .. } => "invalid_proxy",
+            Error::InvalidHeader { .. } => "invalid_header",
+            Error::ProxyStatus { .. } => "proxy_status",
             Error::Io(_) => "io",
         }
     }

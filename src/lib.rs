@@ -14,6 +14,7 @@
 //! Url::parse ─► idle connection to this origin in the client's pool? ─yes─────────┐
 //!    └no─► lookup (async-net, or your Resolver) ─► policy check, every address     │
 //!    ─► Happy Eyeballs: race the addresses (250 ms stagger, each with its timeout)  │
+//!    ─► [proxy: CONNECT tunnel for https, absolute-form GET for http]               │
 //!    ─► [TLS, sessions resumed] ◄──────────────────────────────────────────────────┘
 //!    ─► write GET head ─► read + parse response head (bounded) ─► pick body framing
 //!    ─► Body: AsyncRead (content-length | chunked | until-close) ─► Counter::feed
@@ -26,7 +27,11 @@
 //! | [`counter`] | the incremental matcher: pure, no I/O |
 //! | [`url`] | `http`/`https` URL parsing and reference resolution |
 //! | [`http`] | the hand-rolled HTTP/1.1 GET over any byte stream |
-//! | [`client`] | connecting, TLS, the connection pool, timeouts, redirects, status policy |
+//! Url::parse ─► idle connection to this origin in the client's pool? ─yes─────────┐
+//!    └no─► lookup (async-net, or your Resolver) ─► policy check, every address     │
+//!    ─► Happy Eyeballs: race the addresses (250 ms stagger, each with its timeout)  │
+//!    ─► [proxy: CONNECT tunnel for https, absolute-form GET for http]               │
+//!    ─► [TLS, sessions resumed] ◄──────────────────────────────────────────────────┘
 //! | [`error`] | the one error enum |
 //! | `server` | the web API (feature `server`) |
 //!
@@ -158,6 +163,7 @@ mod json;
 pub mod matcher;
 pub mod pattern;
 mod pool;
+pub mod proxy;
 #[cfg(feature = "server")]
 pub mod server;
 #[cfg(test)]
@@ -177,6 +183,7 @@ pub use connect::{AddressPolicy, Resolver};
 pub use counter::{Counter, CounterError, CounterOptions};
 pub use error::{Error, TimeoutPhase, TlsFailure};
 pub use error::{ProtocolErrorKind, TruncationKind};
+pub use proxy::Proxy;
 
 /// The URL counted when none is given (by the CLI, and by the web API's
 /// `/DotNetCount`): the page of the C# guide's example.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use lexopt::prelude::*;
 use netcount::url::Url;
-use netcount::{Client, CounterOptions, DEFAULT_NEEDLE, DEFAULT_URL};
+use netcount::{Client, CounterOptions, Proxy, DEFAULT_NEEDLE, DEFAULT_URL};
 
 /// Fetches at once when `-j` is not given. (The other defaults are the
 /// library's: `netcount::DEFAULT_URL`, `DEFAULT_NEEDLE`, `Client::DEFAULT_*`.)
@@ -20,8 +20,9 @@ pub enum Command {
     Help,
     /// Print the version.
     Version,
-    /// Count the needle at the URLs.
-    Count(CountArgs),
+    /// Count the needle at the URLs (boxed: it is much larger than the
+    /// other variants).
+    Count(Box<CountArgs>),
 }
 
 /// Where more URLs come from: a file, one URL per line.
@@ -60,6 +61,58 @@ pub struct CountArgs {
     pub cacert: Option<PathBuf>,
     /// Open a new connection for every URL (no connection pool).
     pub no_reuse: bool,
+    /// `-x/--proxy`: a proxy for every URL, none (`-x ''`), or (not
+    /// given) the environment's.
+    pub proxy: ProxyFlag,
+    /// `--noproxy`: hosts reached directly, instead of `NO_PROXY`.
+    pub noproxy: Option<String>,
+    /// `-H/--header`: headers to send, in order, each checked.
+    pub headers: Vec<(String, String)>,
+    /// `-A/--user-agent`, checked.
+    pub user_agent: Option<String>,
+    /// `-u/--user`: user name and password, checked.
+    pub user: Option<(String, String)>,
+}
+
+/// What `-x/--proxy` said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProxyFlag {
+    /// Not given: read the environment, as curl does.
+    FromEnvironment,
+    /// `-x ''`: no proxy, whatever the environment says.
+    Off,
+    /// `-x URL`.
+    Use(Proxy),
+}
+
+impl CountArgs {
+    /// The proxy to use, by curl's rules: `-x` wins over `http_proxy`,
+    /// `HTTPS_PROXY`, `ALL_PROXY`; `--noproxy` wins over `NO_PROXY`, which
+    /// applies to `-x` too. `lookup` reads an environment variable.
+    pub fn proxy(
+        &self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<Proxy>, UsageError> {
+        let proxy = match &self.proxy {
+            ProxyFlag::Off => return Ok(None),
+            ProxyFlag::Use(proxy) => {
+                let from_env = lookup("no_proxy").or_else(|| lookup("NO_PROXY"));
+                match from_env {
+                    Some(list) => proxy.clone().no_proxy(&list),
+                    None => proxy.clone(),
+                }
+            }
+            ProxyFlag::FromEnvironment => match Proxy::from_lookup(lookup) {
+                Ok(Some(proxy)) => proxy,
+                Ok(None) => return Ok(None),
+                Err(error) => return Err(UsageError(error.to_string())),
+            },
+        };
+        Ok(Some(match &self.noproxy {
+            Some(list) => proxy.no_proxy(list),
+            None => proxy,
+        }))
+    }
 }
 
 /// A usage error: the message to print before the hint.
@@ -93,6 +146,11 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
     let mut max_redirects = Client::DEFAULT_MAX_REDIRECTS;
     let mut cacert = None;
     let mut no_reuse = false;
+    let mut proxy = ProxyFlag::FromEnvironment;
+    let mut noproxy = None;
+    let mut headers = Vec::new();
+    let mut user_agent = None;
+    let mut user = None;
     while let Some(arg) = parser.next()? {
         match arg {
             Short('h') | Long("help") => return Ok(Command::Help),
@@ -134,6 +192,32 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
             }
             Long("cacert") => cacert = Some(parser.value()?.into()),
             Long("no-reuse") => no_reuse = true,
+            // What the request says, and where it goes (curl's names).
+            Short('x') | Long("proxy") => {
+                let url = text(parser.value()?, "-x/--proxy")?;
+                proxy = if url.is_empty() {
+                    ProxyFlag::Off
+                } else {
+                    ProxyFlag::Use(
+                        Proxy::parse(&url).map_err(|e| UsageError(format!("-x/--proxy: {e}")))?,
+                    )
+                };
+            }
+            Long("noproxy") => noproxy = Some(text(parser.value()?, "--noproxy")?),
+            Short('H') | Long("header") => {
+                headers.push(header(&text(parser.value()?, "-H/--header")?)?)
+            }
+            Short('A') | Long("user-agent") => {
+                let value = text(parser.value()?, "-A/--user-agent")?;
+                check(
+                    "-A/--user-agent",
+                    Client::builder().header("User-Agent", &value),
+                )?;
+                user_agent = Some(value);
+            }
+            Short('u') | Long("user") => {
+                user = Some(credentials(&text(parser.value()?, "-u/--user")?)?)
+            }
             Value(value) => {
                 let value = text(value, "the url")?;
                 urls.push(Url::parse(&value).map_err(|e| UsageError(e.to_string()))?);
@@ -144,7 +228,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
     if urls.is_empty() && inputs.is_empty() {
         urls.push(Url::parse(DEFAULT_URL).expect("the default url is valid"));
     }
-    Ok(Command::Count(CountArgs {
+    Ok(Command::Count(Box::new(CountArgs {
         urls,
         inputs,
         needle,
@@ -157,7 +241,39 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
         max_redirects,
         cacert,
         no_reuse,
-    }))
+        proxy,
+        noproxy,
+        headers,
+        user_agent,
+        user,
+    })))
+}
+
+/// `-H 'Name: value'`, checked as the client will check it.
+fn header(text: &str) -> Result<(String, String), UsageError> {
+    // Not quoted back: it may hold a token.
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| UsageError("-H/--header expects 'Name: value' (no ':' found)".into()))?;
+    let value = value.trim_matches([' ', '\t']);
+    check("-H/--header", Client::builder().header(name, value))?;
+    Ok((name.to_string(), value.to_string()))
+}
+
+/// `-u user:password`, checked as the client will check it.
+fn credentials(text: &str) -> Result<(String, String), UsageError> {
+    let (user, password) = text.split_once(':').ok_or_else(|| {
+        UsageError("-u/--user expects user:password (netcount does not ask for a password)".into())
+    })?;
+    check("-u/--user", Client::builder().basic_auth(user, password))?;
+    Ok((user.to_string(), password.to_string()))
+}
+
+/// A builder call's refusal as a usage error about `flag`.
+fn check<T>(flag: &str, result: Result<T, netcount::Error>) -> Result<(), UsageError> {
+    result
+        .map(drop)
+        .map_err(|error| UsageError(format!("{flag}: {error}")))
 }
 
 /// An argument as UTF-8 text.
@@ -212,7 +328,7 @@ mod tests {
 
     fn count_args(args: &[&str]) -> CountArgs {
         match parse_strs(args) {
-            Ok(Command::Count(args)) => args,
+            Ok(Command::Count(args)) => *args,
             other => panic!("{args:?}: expected a count, got {other:?}"),
         }
     }
@@ -252,6 +368,122 @@ mod tests {
             (args.concurrency, args.json, args.quiet, &args.needle[..]),
             (3, true, true, &b"x"[..])
         );
+    }
+
+    #[test]
+    fn request_flags_are_read_and_checked() {
+        let args = count_args(&[
+            "-H",
+            "X-A: 1",
+            "--header",
+            "Cookie:  s=1 ",
+            "-A",
+            "ua/1",
+            "-u",
+            "ann:pa:ss",
+            "-x",
+            "proxy:3128",
+            "--noproxy",
+            "localhost",
+            "http://a/",
+        ]);
+        assert_eq!(
+            args.headers,
+            [
+                ("X-A".to_string(), "1".to_string()),
+                ("Cookie".into(), "s=1".into())
+            ]
+        );
+        assert_eq!(args.user_agent.as_deref(), Some("ua/1"));
+        assert_eq!(args.user, Some(("ann".into(), "pa:ss".into())));
+        assert_eq!(
+            args.proxy,
+            ProxyFlag::Use(Proxy::parse("http://proxy:3128").unwrap())
+        );
+        assert_eq!(args.noproxy.as_deref(), Some("localhost"));
+        assert_eq!(count_args(&["-x", ""]).proxy, ProxyFlag::Off);
+        assert_eq!(count_args(&[]).proxy, ProxyFlag::FromEnvironment);
+
+        for (bad, says) in [
+            (&["-H", "Host: x"][..], "taken from the url"),
+            (
+                &["-H", "Connection: keep-alive"],
+                "decides when a connection closes",
+            ),
+            (&["-H", "Content-Length: 0"], "no body"),
+            (&["-H", "Transfer-Encoding: chunked"], "no body"),
+            (&["-H", "X-A 1"], "expects 'Name: value'"),
+            (&["-H", "X-A: a\nB: c"], "a line break"),
+            (&["-A", "a\rb"], "a line break"),
+            (&["-u", "ann"], "expects user:password"),
+            (&["-x", "socks5://p:1"], "socks proxies"),
+            (&["-x", "http://ann:s3cret@p:1/path"], "***@p:1"),
+        ] {
+            let message = match parse_strs(bad) {
+                Err(UsageError(message)) => message,
+                other => panic!("{bad:?}: expected a usage error, got {other:?}"),
+            };
+            assert!(message.contains(says), "{bad:?}: {message}");
+            assert!(!message.contains("s3cret"), "{message}");
+        }
+    }
+
+    fn lookup(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    /// The proxy host `url` goes through, with these flags and environment.
+    fn via(
+        flags: &[&str],
+        env: &'static [(&'static str, &'static str)],
+        url: &str,
+    ) -> Option<String> {
+        let proxy = count_args(flags).proxy(lookup(env)).unwrap()?;
+        let url = Url::parse(url).unwrap();
+        proxy.for_url(&url).map(|p| p.host_str().to_string())
+    }
+
+    #[test]
+    fn the_proxy_follows_curls_precedence() {
+        const ENV: &[(&str, &str)] = &[
+            ("https_proxy", "http://env-proxy:1"),
+            ("http_proxy", "http://env-proxy:1"),
+            ("NO_PROXY", "direct.example"),
+        ];
+        // The environment, when -x is not given.
+        assert_eq!(
+            via(&[], ENV, "https://a.example/").as_deref(),
+            Some("env-proxy")
+        );
+        assert_eq!(via(&[], ENV, "https://direct.example/"), None);
+        assert_eq!(via(&[], &[], "https://a.example/"), None);
+        // -x wins over the proxy variables, but NO_PROXY still applies to it.
+        let x = ["-x", "http://flag-proxy:2"];
+        assert_eq!(
+            via(&x, ENV, "http://a.example/").as_deref(),
+            Some("flag-proxy")
+        );
+        assert_eq!(via(&x, ENV, "http://direct.example/"), None);
+        // --noproxy wins over NO_PROXY, with or without -x.
+        let xn = ["-x", "http://flag-proxy:2", "--noproxy", "a.example"];
+        assert_eq!(
+            via(&xn, ENV, "http://direct.example/").as_deref(),
+            Some("flag-proxy")
+        );
+        assert_eq!(via(&xn, ENV, "http://a.example/"), None);
+        assert_eq!(via(&["--noproxy", "*"], ENV, "https://b.example/"), None);
+        // -x '' turns proxies off.
+        assert_eq!(via(&["-x", ""], ENV, "https://a.example/"), None);
+        // A bad variable is a usage error that names it.
+        let error = count_args(&[])
+            .proxy(lookup(&[("ALL_PROXY", "https://p:1")]))
+            .unwrap_err();
+        assert!(error.0.contains("ALL_PROXY"), "{}", error.0);
     }
 
     #[test]

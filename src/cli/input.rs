@@ -36,7 +36,11 @@ impl Target {
         match Url::parse(line) {
             Ok(url) => Target::from_url(url),
             Err(error) => Target {
-                label: printable(line),
+                // The error's copy of the line: credentials replaced by ***.
+                label: match &error {
+                    Error::InvalidUrl { url, .. } => printable(url),
+                    _ => printable(line),
+                },
                 url: Err(error),
             },
         }

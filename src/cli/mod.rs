@@ -60,6 +60,11 @@ Options:
       --max-redirects N      redirects to follow (default: {max_redirects})
       --cacert FILE          also trust the CA certificates in this PEM file
       --no-reuse             open a new connection for every URL
+  -x, --proxy URL            use this http proxy, '' for none (default: http_proxy etc.)
+      --noproxy LIST         hosts to reach directly, comma-separated (default: NO_PROXY)
+  -H, --header 'NAME: VALUE' send this header too (repeatable)
+  -A, --user-agent TEXT      send this User-Agent (default: {user_agent})
+  -u, --user USER:PASSWORD   send these credentials (Basic) to the URL's host only
   -h, --help                 print this help
   -V, --version              print the version
 
@@ -75,6 +80,7 @@ Exit status: {EXIT_OK} all counted, {EXIT_FAILED} a URL failed, {EXIT_USAGE} usa
         timeout = secs(Client::DEFAULT_TIMEOUT),
         connect_timeout = secs(Client::DEFAULT_CONNECT_TIMEOUT),
         max_redirects = Client::DEFAULT_MAX_REDIRECTS,
+        user_agent = netcount::http::DEFAULT_USER_AGENT,
     )
 }
 
@@ -99,7 +105,7 @@ fn count(args: Vec<OsString>) -> i32 {
     match args::parse(args) {
         Ok(Command::Help) => print(&help()),
         Ok(Command::Version) => print(&format!("netcount {}\n", env!("CARGO_PKG_VERSION"))),
-        Ok(Command::Count(args)) => match run::prepare(args) {
+        Ok(Command::Count(args)) => match run::prepare(*args) {
             Ok(job) => run::execute(job),
             Err(error) => usage_error("netcount", &error),
         },

@@ -83,6 +83,7 @@ pub fn prepare(args: CountArgs) -> Result<Job, UsageError> {
     if let Some(path) = &args.cacert {
         builder = load_cacert(builder, path).map_err(UsageError)?;
     }
+    builder = request_options(builder, &args)?;
     let mut targets: Vec<Target> = args.urls.into_iter().map(Target::from_url).collect();
     for source in &args.inputs {
         let bytes = input::read_source(source).map_err(UsageError)?;
@@ -106,6 +107,29 @@ pub fn prepare(args: CountArgs) -> Result<Job, UsageError> {
         format,
         progress: !args.quiet && io::stderr().is_terminal(),
     })
+}
+
+/// Applies the proxy (the command line's, else the environment's: the CLI
+/// opts in to reading it), the headers and the credentials. Each was
+/// checked when the arguments were parsed.
+fn request_options(
+    mut builder: netcount::ClientBuilder,
+    args: &CountArgs,
+) -> Result<netcount::ClientBuilder, UsageError> {
+    let usage = |error: Error| UsageError(error.to_string());
+    if let Some(proxy) = args.proxy(|name| std::env::var(name).ok())? {
+        builder = builder.proxy(proxy);
+    }
+    if let Some(user_agent) = &args.user_agent {
+        builder = builder.user_agent(user_agent.as_str());
+    }
+    for (name, value) in &args.headers {
+        builder = builder.header(name, value).map_err(usage)?;
+    }
+    if let Some((user, password)) = &args.user {
+        builder = builder.basic_auth(user, password).map_err(usage)?;
+    }
+    Ok(builder)
 }
 
 /// Read buffer per fetch when several run at once (a single fetch uses the

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use lexopt::prelude::*;
 use netcount::server::{Config, Server};
 use netcount::url::Url;
-use netcount::DEFAULT_NEEDLE;
+use netcount::{Proxy, DEFAULT_NEEDLE};
 
 use super::args::{positive_count, seconds, text, UsageError};
 use super::{print, secs, usage_error, write_stderr, EXIT_FAILED, EXIT_OK};
@@ -30,6 +30,7 @@ Options:
       --allow-private                turn the SSRF guard off (any address, any port)
       --allow-host HOST              fetch only from this host (repeatable)
       --allow-addr IP:PORT           exempt exactly this address from the SSRF guard (repeatable)
+      --proxy URL                    fetch through this http proxy (the environment is never read)
       --max-connections N            connections served at once (default: {max_connections})
       --max-head-bytes N             largest request head (default: {max_head_bytes})
       --max-headers N                most request header fields (default: {max_headers})
@@ -146,6 +147,10 @@ fn parse(args: Vec<OsString>) -> Result<Option<Config>, UsageError> {
                     format!("--allow-addr expects IP:PORT such as 127.0.0.1:8081, got {text:?}")
                 })?;
                 config.guard.allow_addrs.push(addr);
+            }
+            Long("proxy") => {
+                let url = text(parser.value()?, "--proxy")?;
+                config.proxy = Some(Proxy::parse(&url).map_err(|e| format!("--proxy: {e}"))?);
             }
             Long("max-connections") => {
                 limits.max_connections = positive_count(parser.value()?, "--max-connections")?

@@ -11,8 +11,16 @@
 //!    within its own connect timeout; the first to connect wins. Only
 //!    checked addresses are ever connected to: there is no second lookup.
 //! 4. For `https`, run the TLS handshake over that connection.
+//!
+//! Through a proxy ([`proxy`]), steps 1–3 connect to the proxy instead,
+//! and the policy is still asked first about every address of the
+//! *target*: the proxy is never asked for what the policy refuses. (It
+//! looks the name up again itself; see the README's note on that.) For
+//! `https` the proxy is then asked for a `CONNECT` tunnel, and step 4 runs
+//! through it, with the target's name.
 
 mod eyeballs;
+mod proxy;
 mod resolver;
 
 use std::fmt;
@@ -27,7 +35,8 @@ use async_net::TcpStream;
 use futures_lite::{AsyncRead, AsyncWrite};
 
 use crate::deadline::within;
-use crate::error::Error;
+use crate::error::{Error, TimeoutPhase};
+use crate::proxy::ProxyServer;
 use crate::url::{Scheme, Url};
 
 pub use resolver::Resolver;
@@ -113,42 +122,45 @@ pub(crate) struct ConnectOptions<'a> {
     pub tls: &'a crate::tls::TlsConnector,
 }
 
-/// Connects to the URL's host: look up, check every address, race them, TLS.
-pub(crate) async fn connect(url: &Url, options: &ConnectOptions<'_>) -> Result<Stream, Error> {
+/// Connects to the URL's host, or to `proxy` on its behalf: look up, check
+/// every address, race them, [tunnel,] TLS.
+///
+/// Through a proxy, an `http` URL's stream leads to the proxy, which
+/// expects the request in absolute form; an `https` URL's stream is TLS
+/// with the target, inside a tunnel.
+pub(crate) async fn connect(
+    url: &Url,
+    proxy: Option<&ProxyServer>,
+    options: &ConnectOptions<'_>,
+) -> Result<Stream, Error> {
     // Without TLS support, fail before touching the network.
     #[cfg(not(feature = "tls"))]
     if url.scheme() == Scheme::Https {
         return Err(Error::TlsUnavailable);
     }
 
-    // Look the host up once.
-    let addrs = resolver::lookup(url, options.resolver).await?;
-
-    // Check every address before connecting to any.
-    if let Some(policy) = options.policy {
-        for addr in &addrs {
-            policy
-                .check(url.host_str(), *addr)
-                .map_err(|reason| Error::AddressNotAllowed {
-                    host: url.host_str().to_string(),
-                    addr: *addr,
-                    reason,
-                })?;
+    let tcp = match proxy {
+        None => open(url, options.policy, options).await?,
+        Some(proxy) => {
+            // The policy judges the target, before the proxy is asked.
+            if let Some(policy) = options.policy {
+                let addrs = resolver::lookup(url, options.resolver).await?;
+                check_all(policy, url, &addrs)?;
+            }
+            // The proxy itself was chosen by whoever configured the client.
+            let tcp = open(proxy.url(), None, options).await?;
+            if url.scheme() == Scheme::Http {
+                return Ok(Stream::Tcp(tcp));
+            }
+            let timeout = options.connect_timeout;
+            within(timeout, proxy::tunnel(tcp, url, proxy))
+                .await
+                .map_err(|_| Error::Timeout {
+                    phase: TimeoutPhase::Connect,
+                    after: timeout,
+                })??
         }
-    }
-
-    // Race the addresses; keep the first that connects.
-    let order = eyeballs::interleave(&addrs);
-    let timeout = options.connect_timeout;
-    let tcp = eyeballs::race(&order, eyeballs::ATTEMPT_DELAY, |addr| {
-        connect_tcp(addr, timeout)
-    })
-    .await
-    .map_err(|tried| Error::Connect {
-        host: url.host_str().to_string(),
-        port: url.port(),
-        tried,
-    })?;
+    };
 
     match url.scheme() {
         Scheme::Http => Ok(Stream::Tcp(tcp)),
@@ -163,6 +175,50 @@ pub(crate) async fn connect(url: &Url, options: &ConnectOptions<'_>) -> Result<S
         #[cfg(not(feature = "tls"))]
         Scheme::Https => unreachable!("refused above"),
     }
+}
+
+/// A TCP connection to `url`'s host and port: look up, check every
+/// address with `policy` (if any) before connecting to any, race them.
+async fn open(
+    url: &Url,
+    policy: Option<&AddressPolicy>,
+    options: &ConnectOptions<'_>,
+) -> Result<TcpStream, Error> {
+    // Look the host up once.
+    let addrs = resolver::lookup(url, options.resolver).await?;
+
+    // Check every address before connecting to any.
+    if let Some(policy) = policy {
+        check_all(policy, url, &addrs)?;
+    }
+
+    // Race the addresses; keep the first that connects.
+    let order = eyeballs::interleave(&addrs);
+    let timeout = options.connect_timeout;
+    eyeballs::race(&order, eyeballs::ATTEMPT_DELAY, |addr| {
+        connect_tcp(addr, timeout)
+    })
+    .await
+    .map_err(|tried| Error::Connect {
+        host: url.host_str().to_string(),
+        port: url.port(),
+        tried,
+    })
+}
+
+/// Asks `policy` about every address of `url`; the first refusal is the
+/// error.
+fn check_all(policy: &AddressPolicy, url: &Url, addrs: &[SocketAddr]) -> Result<(), Error> {
+    for addr in addrs {
+        policy
+            .check(url.host_str(), *addr)
+            .map_err(|reason| Error::AddressNotAllowed {
+                host: url.host_str().to_string(),
+                addr: *addr,
+                reason,
+            })?;
+    }
+    Ok(())
 }
 
 /// One connection attempt, given up after `timeout`.
@@ -242,7 +298,7 @@ mod tests {
             policy: None,
             resolver: None,
         };
-        let error = future::block_on(connect(&url, &options)).unwrap_err();
+        let error = future::block_on(connect(&url, None, &options)).unwrap_err();
         assert!(matches!(error, Error::TlsUnavailable), "{error}");
         assert!(error.to_string().contains("`tls` feature"));
     }
@@ -260,7 +316,7 @@ mod tests {
             #[cfg(feature = "tls")]
             tls: &tls,
         };
-        let error = future::block_on(connect(&url, &options)).unwrap_err();
+        let error = future::block_on(connect(&url, None, &options)).unwrap_err();
         assert!(matches!(error, Error::AddressNotAllowed { .. }), "{error}");
     }
 
@@ -296,7 +352,7 @@ mod tests {
         };
         let url = Url::parse("http://two.test/").unwrap();
 
-        let error = future::block_on(connect(&url, &options)).unwrap_err();
+        let error = future::block_on(connect(&url, None, &options)).unwrap_err();
 
         assert!(
             matches!(error, Error::AddressNotAllowed { addr, .. } if addr == denied_addr),

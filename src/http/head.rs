@@ -257,13 +257,38 @@ impl From<Malformed> for Error {
     }
 }
 
-/// Splits a head (as delimited by [`read_head`]) into lines and fields.
+/// What [`parse_head_with`] does with an obs-fold: a field line continued
+/// on the next line, which starts with a space or a tab (RFC 9112 §5.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ObsFold {
+    /// Refuse the head (what the server does: RFC 9112 lets it answer 400).
+    Refuse,
+    /// Replace each fold with a space before the value is read (what a
+    /// user agent MUST do, so the client does).
+    Unfold,
+}
+
+/// Splits a head (as delimited by [`read_head`]) into lines and fields,
+/// refusing obs-folds.
 ///
 /// Refuses: a bare CR; a field line without a colon; whitespace before the
 /// colon; an empty or non-token field name; a line folded onto the previous
 /// one (obs-fold, RFC 9112 §5.2); NUL in a value; more than `max_headers`
 /// fields.
+// Only the server reads heads strictly.
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
 pub(crate) fn parse_head(head: &[u8], max_headers: usize) -> Result<ParsedHead<'_>, Malformed> {
+    parse_head_with(head, max_headers, ObsFold::Refuse)
+}
+
+/// [`parse_head`], with obs-folds handled as `fold` says. A folded line
+/// right after the start line has no field to continue, and is refused
+/// either way (RFC 9112 §2.2).
+pub(crate) fn parse_head_with(
+    head: &[u8],
+    max_headers: usize,
+    fold: ObsFold,
+) -> Result<ParsedHead<'_>, Malformed> {
     let mut lines = head.split(|&b| b == b'\n').map(|line| match line {
         [rest @ .., b'\r'] => rest,
         line => line,
@@ -275,10 +300,30 @@ pub(crate) fn parse_head(head: &[u8], max_headers: usize) -> Result<ParsedHead<'
             "bare cr in the start line",
         ));
     }
-    let mut headers = Vec::new();
+    let mut headers: Vec<Header> = Vec::new();
     for line in lines {
         if line.is_empty() {
             break; // the empty line that ends the head
+        }
+        if matches!(line[0], b' ' | b'\t') {
+            match (fold, headers.last_mut()) {
+                (ObsFold::Unfold, Some(previous)) => {
+                    unfold(previous, line)?;
+                    continue;
+                }
+                (ObsFold::Unfold, None) => {
+                    return Err(Malformed::new(
+                        ProtocolErrorKind::HeaderField,
+                        "whitespace before the first header field",
+                    ))
+                }
+                (ObsFold::Refuse, _) => {
+                    return Err(Malformed::new(
+                        ProtocolErrorKind::HeaderField,
+                        "folded header line (obs-fold) is not allowed",
+                    ))
+                }
+            }
         }
         if headers.len() == max_headers {
             return Err(Malformed::new(
@@ -294,14 +339,31 @@ pub(crate) fn parse_head(head: &[u8], max_headers: usize) -> Result<ParsedHead<'
     })
 }
 
+/// Appends a continuation line to the field it continues, the fold
+/// replaced by one space.
+fn unfold(previous: &mut Header, line: &[u8]) -> Result<(), Malformed> {
+    if line.iter().any(|&b| b == b'\r' || b == 0) {
+        return Err(Malformed::new(
+            ProtocolErrorKind::HeaderField,
+            format!(
+                "invalid character in the value of header {:?}",
+                shorten(previous.name.as_bytes())
+            ),
+        ));
+    }
+    let more = line.trim_ascii();
+    if !more.is_empty() {
+        if !previous.value.is_empty() {
+            previous.value.push(b' ');
+        }
+        previous.value.extend_from_slice(more);
+    }
+    Ok(())
+}
+
 /// Parses one `name: value` line.
 fn parse_field(line: &[u8]) -> Result<Header, Malformed> {
     let malformed = |detail: String| Malformed::new(ProtocolErrorKind::HeaderField, detail);
-    if line[0] == b' ' || line[0] == b'\t' {
-        return Err(malformed(
-            "folded header line (obs-fold) is not allowed".into(),
-        ));
-    }
     let colon = memchr::memchr(b':', line)
         .ok_or_else(|| malformed(format!("header line without a colon: {:?}", shorten(line))))?;
     let (name, value) = (&line[..colon], &line[colon + 1..]);
@@ -424,6 +486,39 @@ mod tests {
         }
         let error = parse_head(b"S\rX\r\n\r\n", 10).unwrap_err();
         assert_eq!(error.kind, ProtocolErrorKind::StatusLine);
+    }
+
+    #[test]
+    fn obs_folds_are_unfolded_to_one_space_when_asked() {
+        let head = b"S\r\nA: b\r\n  c \r\n\td\r\nE:\r\n f\r\nG: h\r\n \r\n\r\n";
+        let parsed = parse_head_with(head, 10, ObsFold::Unfold).unwrap();
+        assert_eq!(parsed.headers.get("a"), Some(&b"b c d"[..]));
+        assert_eq!(parsed.headers.get("e"), Some(&b"f"[..]));
+        // A continuation of only whitespace adds nothing.
+        assert_eq!(parsed.headers.get("g"), Some(&b"h"[..]));
+        assert_eq!(parsed.headers.len(), 3);
+        // Bare LF endings fold the same way.
+        let parsed = parse_head_with(b"S\nA: b\n c\n\n", 10, ObsFold::Unfold).unwrap();
+        assert_eq!(parsed.headers.get("a"), Some(&b"b c"[..]));
+        // Continuations do not count as fields.
+        let head = b"S\r\nA: 1\r\n 2\r\n 3\r\nB: 4\r\n\r\n";
+        assert!(parse_head_with(head, 2, ObsFold::Unfold).is_ok());
+    }
+
+    #[test]
+    fn obs_folds_that_cannot_be_unfolded_are_refused() {
+        for (head, what) in [
+            (&b"S\r\n A: b\r\n\r\n"[..], "whitespace before the first"),
+            (b"S\r\nA: b\r\n c\0\r\n\r\n", "invalid character"),
+            (b"S\r\nA: b\r\n c\rd\r\n\r\n", "invalid character"),
+        ] {
+            let error = parse_head_with(head, 10, ObsFold::Unfold).unwrap_err();
+            assert_eq!(error.kind, ProtocolErrorKind::HeaderField);
+            assert!(error.detail.contains(what), "{}", error.detail);
+        }
+        // The server's strict reading still refuses every fold.
+        let error = parse_head(b"S\r\nA: b\r\n c\r\n\r\n", 10).unwrap_err();
+        assert!(error.detail.contains("obs-fold"), "{}", error.detail);
     }
 
     #[test]

@@ -7,19 +7,21 @@
 //!
 //! | file | owns |
 //! | --- | --- |
-//! | `request.rs` | the GET head we send |
+//! | `request.rs` | the GET head we send, and the checks on headers a caller adds |
+//! | `auth.rs` | `Basic` credentials for `Authorization` and `Proxy-Authorization` |
 //! | `head.rs` | bounded reading and splitting of a message head (shared with the server) |
 //! | `field.rs` | the grammar of field values: tokens, lists, `Content-Length` (shared with the server) |
 //! | `response.rs` | status line, 1xx skipping, the framing decision |
 //! | `body.rs` | the body as an `AsyncRead`, one state per framing |
 //! | `replay.rs` | an in-memory stream for examples and tests |
 
+pub(crate) mod auth;
 mod body;
 pub(crate) mod field;
 pub(crate) mod head;
 mod replay;
-mod request;
-mod response;
+pub(crate) mod request;
+pub(crate) mod response;
 
 pub use body::{Body, Framing};
 pub use head::{Header, Headers};
@@ -27,4 +29,4 @@ pub use replay::Replay;
 pub use request::DEFAULT_USER_AGENT;
 pub use response::{get, Response, MAX_HEADERS, MAX_HEAD_BYTES};
 
-pub(crate) use response::get_with_agent;
+pub(crate) use response::get_with;

@@ -17,8 +17,8 @@ use futures_lite::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::body::{Body, Framing};
 use super::field::{self, BadLength};
-use super::head::{parse_head, read_head, shorten, HeadError, Headers};
-use super::request::{request_head, DEFAULT_USER_AGENT};
+use super::head::{parse_head_with, read_head, shorten, HeadError, Headers, ObsFold};
+use super::request::{request_head, RequestOptions};
 use crate::counter::Counter;
 use crate::error::{Error, ProtocolErrorKind};
 use crate::url::Url;
@@ -243,20 +243,21 @@ pub async fn get<S>(stream: S, url: &Url) -> Result<Response<S>, Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    get_with_agent(stream, url, DEFAULT_USER_AGENT).await
+    get_with(stream, url, &RequestOptions::plain()).await
 }
 
-/// [`get`] with a chosen `User-Agent`.
-pub(crate) async fn get_with_agent<S>(
+/// [`get`] with the head's other parts (user agent, credentials, headers,
+/// proxy form) chosen.
+pub(crate) async fn get_with<S>(
     mut stream: S,
     url: &Url,
-    user_agent: &str,
+    options: &RequestOptions<'_>,
 ) -> Result<Response<S>, Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     // Send the request.
-    stream.write_all(&request_head(url, user_agent)).await?;
+    stream.write_all(&request_head(url, options)).await?;
     stream.flush().await?;
 
     // Read heads until the final one; what follows it is the body's start.
@@ -265,7 +266,7 @@ where
         let end = read_head(&mut stream, &mut buf, MAX_HEAD_BYTES, HEAD_READ)
             .await
             .map_err(head_error)?;
-        let parsed = parse_head(&buf[..end], MAX_HEADERS)?;
+        let parsed = parse_head_with(&buf[..end], MAX_HEADERS, ObsFold::Unfold)?;
         let (minor_version, status, reason) = parse_status_line(parsed.start_line)?;
         let headers = parsed.headers;
         match status {
@@ -299,7 +300,7 @@ where
 }
 
 /// Turns a failure to read a head into the client's error.
-fn head_error(error: HeadError) -> Error {
+pub(crate) fn head_error(error: HeadError) -> Error {
     match error {
         HeadError::TooLarge { limit } => Error::protocol(
             ProtocolErrorKind::HeadTooLarge,
@@ -321,7 +322,7 @@ fn head_error(error: HeadError) -> Error {
 
 /// Parses `HTTP/1.x SP 3DIGIT [SP reason]` into (minor version, status,
 /// reason).
-fn parse_status_line(line: &[u8]) -> Result<(u8, u16, String), Error> {
+pub(crate) fn parse_status_line(line: &[u8]) -> Result<(u8, u16, String), Error> {
     let invalid = |detail: String| Error::protocol(ProtocolErrorKind::StatusLine, detail);
     let not_http = || {
         invalid(format!(

@@ -124,6 +124,10 @@ pub struct Config {
     pub guard: Guard,
     /// Bounds on clients and fetches.
     pub limits: Limits,
+    /// The forward proxy upstream fetches go through, if any. Never read
+    /// from the environment: only what is set here. The guard still checks
+    /// every target's addresses before the proxy is asked.
+    pub proxy: Option<crate::Proxy>,
 }
 
 impl Default for Config {
@@ -133,6 +137,7 @@ impl Default for Config {
             default_url: Url::parse(DEFAULT_URL).expect("the default url is valid"),
             guard: Guard::default(),
             limits: Limits::default(),
+            proxy: None,
         }
     }
 }
@@ -193,14 +198,17 @@ impl Server {
         let listener = TcpListener::bind(config.listen).await?;
         let limits = config.limits;
         let upstream = limits.upstream_timeout;
-        let client = Client::builder()
+        let mut client = Client::builder()
             .timeout(upstream)
             .connect_timeout(upstream.min(Duration::from_secs(10)))
             .read_timeout(upstream.min(Duration::from_secs(10)))
             .address_policy(config.guard.clone().into_policy())
             // Many fetches share the process: a modest buffer each.
-            .read_buffer_size(128 * 1024)
-            .build();
+            .read_buffer_size(128 * 1024);
+        if let Some(proxy) = config.proxy {
+            client = client.proxy(proxy);
+        }
+        let client = client.build();
         let app = App {
             client,
             guard: config.guard,

@@ -96,7 +96,12 @@ fn count_params(query: Option<&str>) -> Result<(Url, Counter), String> {
             "url" => {
                 let text = String::from_utf8(value)
                     .map_err(|_| "parameter \"url\" is not valid utf-8".to_string())?;
-                url = Some(Url::parse(&text).map_err(|e| e.to_string())?);
+                let parsed = Url::parse(&text).map_err(|e| e.to_string())?;
+                // The web API sends no credentials of its clients' choosing.
+                if parsed.has_credentials() {
+                    return Err("credentials in the url (user:password@) are not accepted".into());
+                }
+                url = Some(parsed);
             }
             "needle" => needle = Some(value),
             "ignore_case" => options.ignore_case = flag(&name, &value)?,
@@ -187,6 +192,7 @@ mod tests {
             Some("url=http://a/&overlapping=yes"),
             Some("url=%zz"),
             Some("url=%ff"),
+            Some("url=http://user:pw@a/"),
         ] {
             assert!(count_params(bad).is_err(), "{bad:?}");
         }

@@ -55,9 +55,11 @@ impl Url {
 
         if let Some(authority) = parts.authority {
             // "//host/path": everything but the scheme comes from the reference.
-            let (host, port) = parse_authority(authority)?;
+            let (credentials, host, port) = parse_authority(authority)?;
             let path = remove_dot_segments(&encode_path(parts.path)?);
-            return Url::build(self.scheme, host, port, &path, query.as_deref());
+            let mut url = Url::build(self.scheme, host, port, &path, query.as_deref())?;
+            url.credentials = credentials;
+            return Ok(url);
         }
 
         let (path, query) = if parts.path.is_empty() {
@@ -76,13 +78,16 @@ impl Url {
             };
             (path, query)
         };
-        Url::build(
+        let mut url = Url::build(
             self.scheme,
             self.host.clone(),
             Some(self.port),
             &path,
             query.as_deref(),
-        )
+        )?;
+        // Same authority, credentials included (RFC 3986 §5.2.2).
+        url.credentials = self.credentials.clone();
+        Ok(url)
     }
 }
 

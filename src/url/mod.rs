@@ -23,6 +23,15 @@
 //! A fragment (`#section`) is accepted and dropped: it is never sent to a
 //! server, so there is nothing for an HTTP client to do with it.
 //!
+//! # Credentials
+//!
+//! A URL may carry a user name and password (`https://user:secret@host/`);
+//! the client sends them as `Authorization: Basic` to that origin only. They
+//! are kept, percent-encoded as written, but never shown: `Display` writes
+//! the URL without them, `Debug` writes `<redacted>`, and an invalid URL's
+//! error replaces them with `***`. Write `@`, `:` (in the user name), `/`,
+//! `?` and `#` in them percent-encoded (`%40`, `%3A`, `%2F`, `%3F`, `%23`).
+//!
 //! # What is refused, and why
 //!
 //! Every refusal is an [`Error::InvalidUrl`] whose `reason` says what was
@@ -35,8 +44,6 @@
 //!   input, including leading or trailing whitespace: they are never valid
 //!   in a URL, and a line break in a request target could be used to inject
 //!   extra header lines;
-//! - credentials (`user:password@host`): they would end up in logs and
-//!   shell history, and we have no use for them;
 //! - percent-encoded or non-ASCII host names: internationalized names need
 //!   IDNA processing, which this module does not do, so write the punycode
 //!   form (`xn--...`) instead;
@@ -210,7 +217,8 @@ impl fmt::Display for Host {
 /// Two URLs that mean the same thing compare equal: the scheme and domain
 /// are lower-cased, a port equal to the scheme's default is forgotten, IPv6
 /// addresses are stored as addresses, dot segments are removed from the path
-/// and the fragment is dropped.
+/// and the fragment is dropped. Credentials take part in the comparison,
+/// but are never displayed (see [the module docs](crate::url#credentials)).
 ///
 /// # Example
 ///
@@ -226,6 +234,8 @@ impl fmt::Display for Host {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Url {
     scheme: Scheme,
+    /// `user[:password]` from before the `@`, if the URL had one.
+    credentials: Option<Credentials>,
     host: Host,
     /// `host` as text, computed once so that `host_str` can return a `&str`.
     host_text: String,
@@ -235,6 +245,76 @@ pub struct Url {
     target: String,
     /// Length in bytes of the path at the start of `target`.
     path_len: usize,
+}
+
+/// The `user[:password]` part of a URL, percent-encoded as written; never
+/// empty. Its `Debug` shows nothing of it.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Credentials {
+    /// The user name (before the first `:`), percent-encoded.
+    user: String,
+    /// The password (after the first `:`), percent-encoded; `None` when
+    /// there is no `:`.
+    password: Option<String>,
+}
+
+impl Credentials {
+    /// Splits a checked userinfo at its first `:`.
+    pub(super) fn new(userinfo: &str) -> Credentials {
+        match userinfo.split_once(':') {
+            Some((user, password)) => Credentials {
+                user: user.to_owned(),
+                password: Some(password.to_owned()),
+            },
+            None => Credentials {
+                user: userinfo.to_owned(),
+                password: None,
+            },
+        }
+    }
+
+    /// The user name, percent-decoded.
+    pub(crate) fn user(&self) -> Vec<u8> {
+        percent_decode(&self.user)
+    }
+
+    /// The password, percent-decoded; empty when there was none.
+    pub(crate) fn password(&self) -> Vec<u8> {
+        self.password
+            .as_deref()
+            .map(percent_decode)
+            .unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Decodes `%XX` escapes (already checked to be valid) into bytes.
+fn percent_decode(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 impl Url {
@@ -393,6 +473,64 @@ impl Url {
         &self.target
     }
 
+    /// Whether the URL carries a user name (and maybe a password):
+    /// `https://user:secret@host/`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use netcount::url::Url;
+    ///
+    /// let url = Url::parse("https://ann:s3cret@example.com/private")?;
+    /// assert!(url.has_credentials());
+    /// // Never shown: not by Display, not by Debug.
+    /// assert_eq!(url.to_string(), "https://example.com/private");
+    /// assert!(!format!("{url:?}").contains("s3cret"));
+    /// assert!(!Url::parse("https://example.com/")?.has_credentials());
+    /// # Ok::<(), netcount::error::Error>(())
+    /// ```
+    pub fn has_credentials(&self) -> bool {
+        self.credentials.is_some()
+    }
+
+    /// The same URL without its credentials.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use netcount::url::Url;
+    ///
+    /// let url = Url::parse("http://ann:pw@example.com/a")?;
+    /// assert_eq!(url.without_credentials(), Url::parse("http://example.com/a")?);
+    /// assert_ne!(url, url.without_credentials());
+    /// # Ok::<(), netcount::error::Error>(())
+    /// ```
+    pub fn without_credentials(&self) -> Url {
+        Url {
+            credentials: None,
+            ..self.clone()
+        }
+    }
+
+    /// The credentials, if any.
+    pub(crate) fn credentials(&self) -> Option<&Credentials> {
+        self.credentials.as_ref()
+    }
+
+    /// Whether `other` has the same origin (scheme, host and port): where
+    /// credentials given for this URL may also be sent.
+    pub(crate) fn same_origin(&self, other: &Url) -> bool {
+        self.scheme == other.scheme && self.host == other.host && self.port == other.port
+    }
+
+    /// The same URL with `port` (for a proxy given without one).
+    pub(crate) fn with_port(&self, port: u16) -> Url {
+        Url {
+            port,
+            ..self.clone()
+        }
+    }
+
     /// Assembles a `Url` from parts that have already been checked.
     ///
     /// `port` is `None` when the URL gave none (or an empty one); `path` has
@@ -421,6 +559,7 @@ impl Url {
         }
         Ok(Url {
             scheme,
+            credentials: None,
             host_text: host.to_string(),
             host,
             port: port.unwrap_or(scheme.default_port()),
@@ -434,8 +573,9 @@ impl fmt::Display for Url {
     /// Writes the normalized URL: `scheme://authority/path?query`.
     ///
     /// The port appears only when it is not the default, IPv6 addresses are
-    /// in brackets, and there is never a fragment. Parsing the output gives
-    /// back an equal `Url`.
+    /// in brackets, and there is never a fragment, nor any credentials.
+    /// Parsing the output gives back an equal `Url` (without its
+    /// credentials, if it had some).
     ///
     /// # Example
     ///
@@ -458,8 +598,11 @@ impl fmt::Display for Url {
     }
 }
 
-/// Builds the error for a bad `input`, keeping at most 200 characters of it.
+/// Builds the error for a bad `input`, keeping at most 200 characters of it,
+/// with anything that may be credentials replaced by `***`.
 fn invalid(input: &str, reason: impl Into<String>) -> Error {
+    let input = redact_credentials(input);
+    let input = input.as_ref();
     let url = match input.char_indices().nth(MAX_ERROR_URL_CHARS) {
         Some((cut, _)) => format!("{}…", &input[..cut]),
         None => input.to_owned(),
@@ -467,5 +610,19 @@ fn invalid(input: &str, reason: impl Into<String>) -> Error {
     Error::InvalidUrl {
         url,
         reason: reason.into(),
+    }
+}
+
+/// `input` with whatever stands before an `@` in its authority replaced by
+/// `***`. The authority is taken generously (from the first `//` to the
+/// next `/`), so that even a malformed URL does not show a password.
+pub(crate) fn redact_credentials(input: &str) -> std::borrow::Cow<'_, str> {
+    let Some(start) = input.find("//").map(|i| i + 2) else {
+        return input.into();
+    };
+    let end = input[start..].find('/').map_or(input.len(), |i| start + i);
+    match input[start..end].rfind('@') {
+        Some(at) => format!("{}***{}", &input[..start], &input[start + at..]).into(),
+        None => input.into(),
     }
 }

@@ -5,7 +5,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
 use super::join::remove_dot_segments;
-use super::{invalid, Host, Scheme, Url, MAX_URL_LEN, MISSING_SCHEME};
+use super::{invalid, Credentials, Host, Scheme, Url, MAX_URL_LEN, MISSING_SCHEME};
 use crate::error::Error;
 
 impl Url {
@@ -16,8 +16,8 @@ impl Url {
     /// # Errors
     ///
     /// Returns [`Error::InvalidUrl`] when the input is not a valid `http` or
-    /// `https` URL, or uses a feature this module refuses (credentials, IDN
-    /// host names, IPv6 zone identifiers, ...).
+    /// `https` URL, or uses a feature this module refuses (IDN host names,
+    /// IPv6 zone identifiers, ...). The error never shows credentials.
     ///
     /// # Example
     ///
@@ -28,7 +28,8 @@ impl Url {
     /// assert_eq!(url.path(), "/index.html");
     ///
     /// assert!(Url::parse("ftp://example.com/").is_err());
-    /// assert!(Url::parse("http://user:secret@example.com/").is_err());
+    /// let error = Url::parse("http://user:secret@exa mple.com/").unwrap_err();
+    /// assert!(!error.to_string().contains("secret"), "{error}");
     /// # Ok::<(), netcount::error::Error>(())
     /// ```
     pub fn parse(input: &str) -> Result<Url, Error> {
@@ -70,10 +71,27 @@ pub(super) fn parse_absolute(input: &str) -> Result<Url, String> {
             scheme.as_str()
         )
     })?;
-    let (host, port) = parse_authority(authority)?;
+    let (credentials, host, port) =
+        parse_authority(authority).map_err(|reason| explain_authority(rest, authority, reason))?;
     let path = remove_dot_segments(&encode_path(parts.path)?);
     let query = parts.query.map(percent_encode_non_ascii);
-    Url::build(scheme, host, port, &path, query.as_deref())
+    let mut url = Url::build(scheme, host, port, &path, query.as_deref())?;
+    url.credentials = credentials;
+    Ok(url)
+}
+
+/// The reason for an authority that does not parse. When an `@` follows
+/// it before the path (`//user:pa?ss@host/`), a `?` or `#` in a password
+/// ended the authority early, and the reason would quote part of the
+/// password as a host or port: say what to fix instead.
+fn explain_authority(rest: &str, authority: &str, reason: String) -> String {
+    let after_slashes = rest.strip_prefix("//").unwrap_or(rest);
+    let first_segment = after_slashes.split('/').next().unwrap_or("");
+    if first_segment.len() > authority.len() && first_segment[authority.len()..].contains('@') {
+        return "'?' or '#' before an '@': write them as %3F and %23 in a user name or password"
+            .to_owned();
+    }
+    reason
 }
 
 /// Refuses inputs that are too long or contain whitespace or control characters.
@@ -179,13 +197,53 @@ pub(super) fn split_reference(input: &str) -> Parts<'_> {
     }
 }
 
-/// Parses `host`, `host:port`, `[ipv6]` or `[ipv6]:port`.
+/// The parts of an authority: credentials, host, port.
+pub(super) type Authority = (Option<Credentials>, Host, Option<u16>);
+
+/// Parses `[userinfo@]host[:port]`, the host being a name, a dotted quad or
+/// a bracketed IPv6 address.
 ///
 /// The port is `None` when absent or empty.
-pub(super) fn parse_authority(authority: &str) -> Result<(Host, Option<u16>), String> {
-    if authority.contains('@') {
-        return Err("credentials in urls (user@host) are not supported".to_owned());
+pub(super) fn parse_authority(authority: &str) -> Result<Authority, String> {
+    let (credentials, host_port) = match authority.rsplit_once('@') {
+        Some((userinfo, host_port)) => (Some(parse_userinfo(userinfo)?), host_port),
+        None => (None, authority),
+    };
+    let (host, port) = parse_host_port(host_port)?;
+    Ok((credentials, host, port))
+}
+
+/// Checks a userinfo (`user[:password]`): RFC 3986 §3.2.1 characters, with
+/// non-ASCII percent-encoded as UTF-8. The reasons never quote it.
+fn parse_userinfo(userinfo: &str) -> Result<Credentials, String> {
+    if userinfo.is_empty() {
+        return Err("empty user name before '@'".to_owned());
     }
+    let encoded = percent_encode_non_ascii(userinfo);
+    let bytes = encoded.as_bytes();
+    for (i, &byte) in bytes.iter().enumerate() {
+        if byte == b'%' {
+            let valid = bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit));
+            if !valid {
+                return Err(
+                    "invalid percent-encoding in the user name or password (expected %XX)"
+                        .to_owned(),
+                );
+            }
+        } else if !(byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:".contains(&byte)) {
+            return Err(format!(
+                "character {:?} is not allowed in a user name or password; percent-encode it",
+                char::from(byte)
+            ));
+        }
+    }
+    Ok(Credentials::new(&encoded))
+}
+
+/// Parses `host`, `host:port`, `[ipv6]` or `[ipv6]:port`.
+fn parse_host_port(authority: &str) -> Result<(Host, Option<u16>), String> {
     if let Some(bracketed) = authority.strip_prefix('[') {
         let (address, after) = bracketed
             .split_once(']')

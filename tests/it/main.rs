@@ -11,9 +11,11 @@ mod client;
 mod decode;
 mod eyeballs;
 mod faults;
+mod headers;
 mod interop;
 mod nginx;
 mod pool;
+mod proxy;
 #[cfg(feature = "regex")]
 mod regex;
 #[cfg(feature = "server")]

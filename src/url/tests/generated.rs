@@ -27,7 +27,8 @@ fn check_invariants(u: &Url, input: &str) {
     assert!(!text.contains(' '), "{input:?} -> {text:?}");
     let reparsed = Url::parse(&text)
         .unwrap_or_else(|error| panic!("{input:?} -> {text:?} does not reparse: {error:?}"));
-    assert_eq!(&reparsed, u, "{input:?} -> {text:?}");
+    // Credentials are never written, so they are the one thing lost.
+    assert_eq!(reparsed, u.without_credentials(), "{input:?} -> {text:?}");
 }
 
 #[test]

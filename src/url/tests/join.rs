@@ -147,7 +147,12 @@ fn join_network_path_takes_the_base_scheme() {
     );
     assert!(base.join("//").is_err());
     assert!(base.join("///x").is_err());
-    assert!(base.join("//u@h/").is_err());
+    // A network-path reference brings its own credentials (RFC 3986 §5.2.2);
+    // a relative one keeps the base's.
+    assert!(base.join("//u@h/").unwrap().has_credentials());
+    let with = url("https://u:p@a/b/c");
+    assert_eq!(with.join("d").unwrap().credentials(), with.credentials());
+    assert!(!with.join("//a/d").unwrap().has_credentials());
     assert!(base.join("//h:0/").is_err());
 }
 

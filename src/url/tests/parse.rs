@@ -210,17 +210,99 @@ fn bad_ipv6_is_refused() {
 }
 
 #[test]
-fn credentials_are_refused() {
-    for input in [
-        "http://user@example.com/",
-        "http://user:pass@example.com/",
-        "http://@example.com/",
-        "http://user:pass@[::1]/",
+fn credentials_are_kept_and_never_shown() {
+    for (input, user, password, shown) in [
+        (
+            "http://user@example.com/",
+            "user",
+            "",
+            "http://example.com/",
+        ),
+        (
+            "http://user:pass@example.com/",
+            "user",
+            "pass",
+            "http://example.com/",
+        ),
+        (
+            "http://:pass@example.com/",
+            "",
+            "pass",
+            "http://example.com/",
+        ),
+        (
+            "http://user:@example.com/",
+            "user",
+            "",
+            "http://example.com/",
+        ),
+        (
+            "http://user:pass@[::1]:8080/",
+            "user",
+            "pass",
+            "http://[::1]:8080/",
+        ),
+        ("http://us%40er:p%3Aa:ss@a/", "us@er", "p:a:ss", "http://a/"),
+        ("http://ü:ß@a/", "ü", "ß", "http://a/"),
+        (
+            "http://a!$&'()*+,;=-._~b:c@a/",
+            "a!$&'()*+,;=-._~b",
+            "c",
+            "http://a/",
+        ),
     ] {
-        assert_refused(input, "credentials in urls (user@host) are not supported");
+        let u = url(input);
+        let credentials = u.credentials().expect(input);
+        assert_eq!(credentials.user(), user.as_bytes(), "{input}");
+        assert_eq!(credentials.password(), password.as_bytes(), "{input}");
+        assert_eq!(u.to_string(), shown, "{input}");
+        assert_eq!(url(shown), u.without_credentials(), "{input}");
+        let debug = format!("{u:?}");
+        assert!(debug.contains("<redacted>"), "{debug}");
+        // (Short ones would be found in the field names.)
+        if password.len() > 3 {
+            assert!(!debug.contains(password), "{debug}");
+        }
     }
+    assert!(!url("http://a/").has_credentials());
+    // Credentials are part of what a URL is.
+    assert_ne!(url("http://u:1@a/"), url("http://u:2@a/"));
     // An '@' in the path or query is just a character.
     assert_eq!(url("http://a/@b?c@d").request_target(), "/@b?c@d");
+    assert!(!url("http://a/@b?c@d").has_credentials());
+}
+
+#[test]
+fn bad_credentials_are_refused_without_being_quoted() {
+    for (input, expected) in [
+        ("http://@example.com/", "empty user name"),
+        ("http://u:p%zz@a/", "invalid percent-encoding"),
+        ("http://u:p%4@a/", "invalid percent-encoding"),
+        ("http://u:p@ss@a/", "character '@' is not allowed"),
+        ("http://u:p[1]@a/", "character '[' is not allowed"),
+        ("http://u:se?cret@a/", "'?' or '#' before an '@'"),
+        ("http://u:se#cret@a/", "'?' or '#' before an '@'"),
+    ] {
+        let error = Url::parse(input).unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains(expected), "{input}: {text}");
+        for secret in ["p%zz", "p%4", "p@ss", "p[1]", "se?cret", "se#cret", "cret"] {
+            assert!(!text.contains(secret), "{input}: {text}");
+        }
+    }
+    // A bad host after good credentials: the url in the error is redacted.
+    let error = Url::parse("http://ann:s3cret@bad host/").unwrap_err();
+    assert!(matches!(&error, Error::InvalidUrl { url, .. } if url == "http://***@bad host/"));
+    assert!(!error.to_string().contains("s3cret"), "{error}");
+}
+
+#[test]
+fn redaction_covers_the_authority_only() {
+    assert_eq!(redact_credentials("http://u:p@h/x@y"), "http://***@h/x@y");
+    assert_eq!(redact_credentials("http://h/x@y"), "http://h/x@y");
+    assert_eq!(redact_credentials("//u:p@h"), "//***@h");
+    assert_eq!(redact_credentials("http://u:p?q@h"), "http://***@h");
+    assert_eq!(redact_credentials("no authority@all"), "no authority@all");
 }
 
 // ----- port -----
@@ -425,7 +507,7 @@ fn reasons_start_in_lower_case() {
         "http://a b",
         "http://a\n",
         " http://a",
-        "http://u@a/",
+        "http://@a/",
         "http://ü/",
         "http://a%41/",
         "http://a!/",
