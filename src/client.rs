@@ -17,7 +17,9 @@ use crate::connect::{connect, AddressPolicy, ConnectOptions, Resolver};
 use crate::counter::Counter;
 use crate::deadline::{self, Elapsed};
 use crate::error::{Error, ProtocolErrorKind, TimeoutPhase};
-use crate::http::{get_with_agent, DEFAULT_USER_AGENT};
+#[cfg(feature = "compression")]
+use crate::http::ACCEPT_ENCODING_COMPRESSED;
+use crate::http::{get_with_agent, ACCEPT_ENCODING_IDENTITY, DEFAULT_USER_AGENT};
 use crate::timeout::IdleTimeout;
 use crate::url::{Scheme, Url};
 
@@ -40,6 +42,7 @@ use crate::url::{Scheme, Url};
 /// report.bytes = 100;
 /// assert_eq!(report.final_url, url);
 /// assert_eq!((report.status, report.count, report.redirects), (200, 3, 0));
+/// assert_eq!(report.content_encoding, "identity");
 /// # Ok::<(), netcount::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,8 +54,16 @@ pub struct Report {
     pub final_url: Url,
     /// The final status code (2xx).
     pub status: u16,
-    /// Body bytes received and counted.
+    /// Content bytes counted: the body as received, or, for a compressed
+    /// body, the decoded content.
     pub bytes: u64,
+    /// Body bytes received: the payload (without chunked framing), before
+    /// decoding. The same as `bytes` unless the body was compressed.
+    pub bytes_received: u64,
+    /// The content codings that were decoded, as `Content-Encoding` names
+    /// them in the order the server applied them (`gzip`, `gzip, br`), or
+    /// `identity` when the body was not compressed (or had no content).
+    pub content_encoding: String,
     /// Occurrences of the needle in the body.
     pub count: u64,
     /// Redirects followed.
@@ -63,15 +74,15 @@ pub struct Report {
 
 impl Report {
     /// A report for `url` with nothing counted yet: no redirect
-    /// (`final_url` is `url`), status 200, and zero bytes, count and
-    /// elapsed time. Set the fields that differ.
+    /// (`final_url` is `url`), status 200, zero bytes, count and elapsed
+    /// time, content encoding `identity`. Set the fields that differ.
     ///
     /// # Example
     ///
     /// ```
     /// let url = netcount::url::Url::parse("http://example.org/")?;
     /// let report = netcount::Report::new(url);
-    /// assert_eq!((report.bytes, report.count), (0, 0));
+    /// assert_eq!((report.bytes, report.bytes_received, report.count), (0, 0, 0));
     /// assert!(report.elapsed.is_zero());
     /// # Ok::<(), netcount::Error>(())
     /// ```
@@ -81,6 +92,8 @@ impl Report {
             url,
             status: 200,
             bytes: 0,
+            bytes_received: 0,
+            content_encoding: "identity".to_string(),
             count: 0,
             redirects: 0,
             elapsed: Duration::ZERO,
@@ -141,6 +154,10 @@ struct Config {
     resolver: Option<Resolver>,
     /// Size of the buffer the body is read into.
     read_buffer: usize,
+    /// Ask for compressed bodies (`Accept-Encoding: gzip, deflate, br`)
+    /// rather than `identity`.
+    #[cfg(feature = "compression")]
+    compressed: bool,
 }
 
 impl Default for ClientBuilder {
@@ -155,6 +172,8 @@ impl Default for ClientBuilder {
                 policy: None,
                 resolver: None,
                 read_buffer: Client::DEFAULT_READ_BUFFER_SIZE,
+                #[cfg(feature = "compression")]
+                compressed: false,
             },
             #[cfg(feature = "tls")]
             extra_roots: Vec::new(),
@@ -324,6 +343,53 @@ impl ClientBuilder {
         self
     }
 
+    /// Asks servers to compress (feature `compression`): requests send
+    /// `Accept-Encoding: gzip, deflate, br` instead of `identity` (the
+    /// default). Fewer bytes cross the network; the count is the same,
+    /// because the body is decoded as it streams, and so are
+    /// [`Report::bytes`] (the decoded content), while
+    /// [`Report::bytes_received`] shows what was sent.
+    ///
+    /// A server may compress even when not asked; such a body is decoded
+    /// either way.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use netcount::{url::Url, Client, Counter};
+    ///
+    /// // A server that gzips its page when asked to.
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap()))?;
+    /// std::thread::spawn(move || {
+    ///     let (mut socket, _) = listener.accept().unwrap();
+    ///     let mut head = [0; 4096];
+    ///     let n = socket.read(&mut head).unwrap();
+    ///     let head = String::from_utf8_lossy(&head[..n]).to_string();
+    ///     assert!(head.contains("\r\nAccept-Encoding: gzip, deflate, br\r\n"));
+    ///     let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    ///     gzip.write_all(".NET ".repeat(1000).as_bytes()).unwrap();
+    ///     let body = gzip.finish().unwrap();
+    ///     let reply = format!("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n");
+    ///     socket.write_all(reply.as_bytes()).unwrap();
+    ///     socket.write_all(&body).unwrap();
+    /// });
+    ///
+    /// let client = Client::builder().compressed(true).build();
+    /// let mut counter = Counter::new(".NET")?;
+    /// let report = futures_lite::future::block_on(client.count(&url, &mut counter))?;
+    /// assert_eq!((report.count, report.bytes), (1000, 5000));
+    /// assert!(report.bytes_received < 100);
+    /// assert_eq!(report.content_encoding, "gzip");
+    /// # Ok::<(), netcount::Error>(())
+    /// ```
+    #[cfg(feature = "compression")]
+    pub fn compressed(mut self, compressed: bool) -> Self {
+        self.config.compressed = compressed;
+        self
+    }
+
     /// Trusts the CA certificates in `pem` in addition to the bundled roots
     /// (feature `tls`). Fails if `pem` holds no usable certificate.
     ///
@@ -476,9 +542,15 @@ impl Client {
     /// in the final body. The counter is reset first; afterwards it holds
     /// the count, which is also in the [`Report`].
     ///
+    /// A body compressed with gzip, deflate or br is decoded as it streams
+    /// (feature `compression`), asked for or not (see
+    /// [`ClientBuilder::compressed`]): the count is of the content.
+    ///
     /// Fails, rather than returning a count, on anything that makes the
-    /// body untrustworthy: a non-2xx final status, an encoding other than
-    /// identity, a body shorter than its framing promised, a timeout.
+    /// body untrustworthy: a non-2xx final status, a content coding that
+    /// cannot be decoded, a compressed stream that is corrupt, cut short or
+    /// followed by stray bytes, a body shorter than its framing promised, a
+    /// timeout.
     ///
     /// # Example
     ///
@@ -526,13 +598,22 @@ impl Client {
             #[cfg(feature = "tls")]
             tls: &self.tls,
         };
+        #[cfg(feature = "compression")]
+        let accept_encoding = if self.config.compressed {
+            ACCEPT_ENCODING_COMPRESSED
+        } else {
+            ACCEPT_ENCODING_IDENTITY
+        };
+        #[cfg(not(feature = "compression"))]
+        let accept_encoding = ACCEPT_ENCODING_IDENTITY;
         let mut current = url.clone();
         let mut redirects = 0;
         loop {
             // Connect, send the request, read the head.
             let stream = connect(&current, &options).await?;
             let stream = IdleTimeout::new(stream, self.config.read_timeout, TimeoutPhase::Head);
-            let response = get_with_agent(stream, &current, &self.config.user_agent).await?;
+            let agent = &self.config.user_agent;
+            let response = get_with_agent(stream, &current, agent, accept_encoding).await?;
             let status = response.status();
 
             // A redirect: work out where to, check it, and go again.
@@ -548,23 +629,25 @@ impl Client {
                 continue;
             }
 
-            // The final response: only a 2xx identity body is counted.
+            // The final response: only a 2xx body whose content can be
+            // read (decoded, if it was compressed) is counted.
             if !(200..300).contains(&status) {
                 return Err(Error::Status {
                     code: status,
                     reason: response.reason().to_string(),
                 });
             }
-            response.check_identity_encoding()?;
-            let mut body = response.into_body();
-            body.get_mut().set_phase(TimeoutPhase::Body);
+            let mut content = response.into_content()?;
+            content.stream_mut().set_phase(TimeoutPhase::Body);
             let mut buf = vec![0; self.config.read_buffer];
-            let bytes = body.count_into(counter, &mut buf).await?;
+            let bytes = content.count_into(counter, &mut buf).await?;
             return Ok(Report {
                 url: url.clone(),
                 final_url: current,
                 status,
                 bytes,
+                bytes_received: content.bytes_received(),
+                content_encoding: content.codings().to_string(),
                 count: counter.count(),
                 redirects,
                 elapsed: started.elapsed(),
@@ -580,7 +663,8 @@ impl Client {
 /// at once: resolving, connecting, the handshake, the heads, the body. A
 /// timer raced against the work gets its turn whenever the work waits; a
 /// server that sends forever, as fast as it is read, never makes a read
-/// wait, but the body is counted by [`Body::count_into`](crate::http::Body::count_into),
+/// wait (nor does a small compressed body that decodes to gigabytes), but
+/// the content is counted by the loop of [`Body::count_into`](crate::http::Body::count_into),
 /// which steps aside every few reads, and that is the turn this timer needs.
 async fn within_total<T>(
     deadline: Option<Instant>,

@@ -58,6 +58,8 @@ pub struct CountArgs {
     pub max_redirects: u32,
     /// Extra trusted CA certificates (a PEM file).
     pub cacert: Option<PathBuf>,
+    /// Ask for a compressed transfer (`Accept-Encoding: gzip, deflate, br`).
+    pub compressed: bool,
 }
 
 /// A usage error: the message to print before the hint.
@@ -90,6 +92,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
     let mut connect_timeout = Client::DEFAULT_CONNECT_TIMEOUT;
     let mut max_redirects = Client::DEFAULT_MAX_REDIRECTS;
     let mut cacert = None;
+    let mut compressed = false;
     while let Some(arg) = parser.next()? {
         match arg {
             Short('h') | Long("help") => return Ok(Command::Help),
@@ -130,6 +133,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
                 max_redirects = whole_number(parser.value()?, "--max-redirects")?
             }
             Long("cacert") => cacert = Some(parser.value()?.into()),
+            Long("compressed") => compressed = true,
             Value(value) => {
                 let value = text(value, "the url")?;
                 urls.push(Url::parse(&value).map_err(|e| UsageError(e.to_string()))?);
@@ -152,6 +156,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
         connect_timeout,
         max_redirects,
         cacert,
+        compressed,
     }))
 }
 
@@ -247,6 +252,8 @@ mod tests {
             (args.concurrency, args.json, args.quiet, &args.needle[..]),
             (3, true, true, &b"x"[..])
         );
+        assert!(!args.compressed);
+        assert!(count_args(&["--compressed", "http://a/"]).compressed);
     }
 
     #[test]

@@ -59,6 +59,7 @@ Options:
       --connect-timeout SECS time limit per address to connect (default: {connect_timeout})
       --max-redirects N      redirects to follow (default: {max_redirects})
       --cacert FILE          also trust the CA certificates in this PEM file
+      --compressed           ask for a compressed transfer (gzip, deflate, br)
   -h, --help                 print this help
   -V, --version              print the version
 

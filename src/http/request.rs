@@ -12,9 +12,12 @@
 //! \r\n
 //! ```
 //!
-//! `Accept-Encoding: identity` asks for the bytes as they are: a compressed
-//! body would be counted wrong. `Connection: close` lets the server end a
-//! close-delimited body, and tells it not to wait for a second request.
+//! `Accept-Encoding: identity` asks for the bytes as they are. A client
+//! that asks for compressed bodies (feature `compression`,
+//! `ClientBuilder::compressed`) sends `gzip, deflate, br` instead, naming
+//! every coding it decodes.
+//! `Connection: close` lets the server end a close-delimited body, and
+//! tells it not to wait for a second request.
 
 use crate::url::Url;
 
@@ -28,13 +31,23 @@ use crate::url::Url;
 /// ```
 pub const DEFAULT_USER_AGENT: &str = concat!("netcount/", env!("CARGO_PKG_VERSION"));
 
+/// The `Accept-Encoding` sent unless compression is asked for: the bytes as
+/// they are.
+pub(crate) const ACCEPT_ENCODING_IDENTITY: &str = "identity";
+
+/// The `Accept-Encoding` a compressed transfer sends: every coding the
+/// decoder undoes.
+#[cfg(feature = "compression")]
+pub(crate) const ACCEPT_ENCODING_COMPRESSED: &str = crate::decode::ACCEPT_ENCODING;
+
 /// Writes the GET request head for `url` into a new buffer.
 ///
 /// The request target is the URL's path and query (never its fragment); the
 /// `Host` header carries the port only when it is not the scheme's default,
 /// and an IPv6 address in brackets. `user_agent` must not contain CR or LF;
-/// such a value is replaced by the default user agent.
-pub(crate) fn request_head(url: &Url, user_agent: &str) -> Vec<u8> {
+/// such a value is replaced by the default user agent. `accept_encoding` is
+/// one of the constants above.
+pub(crate) fn request_head(url: &Url, user_agent: &str, accept_encoding: &str) -> Vec<u8> {
     let user_agent = if user_agent.bytes().any(|b| b == b'\r' || b == b'\n') {
         DEFAULT_USER_AGENT
     } else {
@@ -45,7 +58,7 @@ pub(crate) fn request_head(url: &Url, user_agent: &str) -> Vec<u8> {
          Host: {host}\r\n\
          User-Agent: {user_agent}\r\n\
          Accept: */*\r\n\
-         Accept-Encoding: identity\r\n\
+         Accept-Encoding: {accept_encoding}\r\n\
          Connection: close\r\n\
          \r\n",
         target = url.request_target(),
@@ -59,14 +72,19 @@ mod tests {
     use super::*;
 
     fn head(url: &str) -> String {
-        String::from_utf8(request_head(&Url::parse(url).unwrap(), "ua")).unwrap()
+        String::from_utf8(request_head(
+            &Url::parse(url).unwrap(),
+            "ua",
+            ACCEPT_ENCODING_IDENTITY,
+        ))
+        .unwrap()
     }
 
     #[test]
     fn the_whole_head() {
         let url = Url::parse("http://[::1]:8080/a?b=c#frag").unwrap();
         assert_eq!(
-            request_head(&url, "netcount-test"),
+            request_head(&url, "netcount-test", ACCEPT_ENCODING_IDENTITY),
             b"GET /a?b=c HTTP/1.1\r\n\
               Host: [::1]:8080\r\n\
               User-Agent: netcount-test\r\n\
@@ -96,7 +114,8 @@ mod tests {
     #[test]
     fn a_user_agent_with_a_line_break_cannot_inject_headers() {
         let url = Url::parse("http://h/").unwrap();
-        let head = String::from_utf8(request_head(&url, "x\r\nEvil: 1")).unwrap();
+        let head = String::from_utf8(request_head(&url, "x\r\nEvil: 1", ACCEPT_ENCODING_IDENTITY))
+            .unwrap();
         assert!(!head.contains("Evil"));
         assert!(head.contains(DEFAULT_USER_AGENT));
     }
@@ -107,5 +126,15 @@ mod tests {
         assert!(h.ends_with("\r\nConnection: close\r\n\r\n"));
         assert!(h.contains("\r\nAccept-Encoding: identity\r\n"));
         assert_eq!(h.matches("\r\n\r\n").count(), 1);
+    }
+
+    #[cfg(feature = "compression")]
+    #[test]
+    fn a_compressed_transfer_names_every_coding_it_decodes() {
+        let url = Url::parse("http://h/").unwrap();
+        let head = request_head(&url, "ua", ACCEPT_ENCODING_COMPRESSED);
+        let head = String::from_utf8(head).unwrap();
+        assert!(head.contains("\r\nAccept-Encoding: gzip, deflate, br\r\n"));
+        assert_eq!(head.matches("Accept-Encoding").count(), 1);
     }
 }
