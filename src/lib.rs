@@ -5,8 +5,9 @@
 //! of the C# async guide, which downloads a page with
 //! `HttpClient.GetStringAsync` and counts `.NET` with `Regex.Matches`. Here
 //! the page is never held in memory: the body streams from the socket
-//! through an incremental matcher, and a body that cannot be trusted (cut
-//! short, compressed, oddly framed) is an error, never a wrong number.
+//! through an incremental matcher (decoded first, if the server compressed
+//! it), and a body that cannot be trusted (cut short, oddly framed, in a
+//! coding that cannot be decoded) is an error, never a wrong number.
 //!
 //! # How it works
 //!
@@ -14,7 +15,8 @@
 //! Url::parse ─► lookup (async-net, or your Resolver) ─► policy check, every address
 //!    ─► Happy Eyeballs: race the addresses (250 ms stagger, each with its timeout) ─► [TLS]
 //!    ─► write GET head ─► read + parse response head (bounded) ─► pick body framing
-//!    ─► Body: AsyncRead (content-length | chunked | until-close) ─► Counter::feed
+//!    ─► Body: AsyncRead (content-length | chunked | until-close)
+//!    ─► [Content-Encoding: gzip | deflate | br, decoded as it streams] ─► Counter::feed
 //!    ─► redirect? loop with the new Url (bounded, re-checked) ─► Report
 //! ```
 //!
@@ -24,6 +26,7 @@
 //! | [`url`] | `http`/`https` URL parsing and reference resolution |
 //! | [`http`] | the hand-rolled HTTP/1.1 GET over any byte stream |
 //! | [`client`] | connecting, TLS, timeouts, redirects, status policy |
+//! | `decode` | Content-Encoding decoding, streamed (feature `compression`) |
 //! | [`error`] | the one error enum |
 //! | `server` | the web API (feature `server`) |
 //!
@@ -38,6 +41,7 @@
 //! | feature | adds |
 //! | --- | --- |
 //! | `tls` | `https` URLs: rustls (ring provider), webpki roots, `ClientBuilder::add_root_certificates_pem` |
+//! | `compression` | `netcount::decode`: gzip, deflate and br bodies decoded as they stream (flate2 on miniz_oxide, brotli-decompressor); `ClientBuilder::compressed` |
 //! | `server` | `netcount::server`, the web API (its own executor; no CLI crate) |
 //! | `cli` | the `netcount` binary: `server` plus smol, lexopt, async-signal |
 //!
