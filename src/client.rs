@@ -36,6 +36,9 @@ use crate::deadline::{self, Elapsed};
 use crate::error::{Error, ProtocolErrorKind, TimeoutPhase};
 use crate::http::auth::{self, Secret};
 use crate::http::request::{check_header, ExtraHeaders, ProxyForm, RequestOptions};
+#[cfg(feature = "compression")]
+use crate::http::ACCEPT_ENCODING_COMPRESSED;
+use crate::http::ACCEPT_ENCODING_IDENTITY;
 use crate::http::{get_with, Body, Response, DEFAULT_USER_AGENT};
 use crate::pool::{self, Connection, Origin, Pool, PoolLimits};
 use crate::proxy::{Proxy, ProxyServer};
@@ -71,6 +74,7 @@ const DRAIN_TIME: Duration = Duration::from_secs(1);
 /// report.bytes = 100;
 /// assert_eq!(report.final_url, url);
 /// assert_eq!((report.status, report.count, report.redirects), (200, 3, 0));
+/// assert_eq!(report.content_encoding, "identity");
 /// # Ok::<(), netcount::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,8 +86,16 @@ pub struct Report {
     pub final_url: Url,
     /// The final status code (2xx).
     pub status: u16,
-    /// Body bytes received and counted.
+    /// Content bytes counted: the body as received, or, for a compressed
+    /// body, the decoded content.
     pub bytes: u64,
+    /// Body bytes received: the payload (without chunked framing), before
+    /// decoding. The same as `bytes` unless the body was compressed.
+    pub bytes_received: u64,
+    /// The content codings that were decoded, as `Content-Encoding` names
+    /// them in the order the server applied them (`gzip`, `gzip, br`), or
+    /// `identity` when the body was not compressed (or had no content).
+    pub content_encoding: String,
     /// Occurrences of the needle in the body.
     pub count: u64,
     /// Redirects followed.
@@ -97,15 +109,16 @@ pub struct Report {
 
 impl Report {
     /// A report for `url` with nothing counted yet: no redirect
-    /// (`final_url` is `url`), status 200, and zero bytes, count and
-    /// elapsed time, a new connection. Set the fields that differ.
+    /// (`final_url` is `url`), status 200, zero bytes, count and elapsed
+    /// time, content encoding `identity`, a new connection. Set the fields
+    /// that differ.
     ///
     /// # Example
     ///
     /// ```
     /// let url = netcount::url::Url::parse("http://example.org/")?;
     /// let report = netcount::Report::new(url);
-    /// assert_eq!((report.bytes, report.count), (0, 0));
+    /// assert_eq!((report.bytes, report.bytes_received, report.count), (0, 0, 0));
     /// assert!(report.elapsed.is_zero());
     /// # Ok::<(), netcount::Error>(())
     /// ```
@@ -115,6 +128,8 @@ impl Report {
             url,
             status: 200,
             bytes: 0,
+            bytes_received: 0,
+            content_encoding: "identity".to_string(),
             count: 0,
             redirects: 0,
             elapsed: Duration::ZERO,
@@ -185,6 +200,10 @@ struct Config {
     /// `Authorization` for the URL's origin, from `basic_auth`; wins over
     /// credentials in the URL.
     authorization: Option<Secret>,
+    /// Ask for compressed bodies (`Accept-Encoding: gzip, deflate, br`)
+    /// rather than `identity`.
+    #[cfg(feature = "compression")]
+    compressed: bool,
 }
 
 impl Default for ClientBuilder {
@@ -207,6 +226,8 @@ impl Default for ClientBuilder {
                 proxy: None,
                 headers: ExtraHeaders::default(),
                 authorization: None,
+                #[cfg(feature = "compression")]
+                compressed: false,
             },
             #[cfg(feature = "tls")]
             extra_roots: Vec::new(),
@@ -551,6 +572,53 @@ impl ClientBuilder {
         Ok(self)
     }
 
+    /// Asks servers to compress (feature `compression`): requests send
+    /// `Accept-Encoding: gzip, deflate, br` instead of `identity` (the
+    /// default). Fewer bytes cross the network; the count is the same,
+    /// because the body is decoded as it streams, and so are
+    /// [`Report::bytes`] (the decoded content), while
+    /// [`Report::bytes_received`] shows what was sent.
+    ///
+    /// A server may compress even when not asked; such a body is decoded
+    /// either way.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use netcount::{url::Url, Client, Counter};
+    ///
+    /// // A server that gzips its page when asked to.
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap()))?;
+    /// std::thread::spawn(move || {
+    ///     let (mut socket, _) = listener.accept().unwrap();
+    ///     let mut head = [0; 4096];
+    ///     let n = socket.read(&mut head).unwrap();
+    ///     let head = String::from_utf8_lossy(&head[..n]).to_string();
+    ///     assert!(head.contains("\r\nAccept-Encoding: gzip, deflate, br\r\n"));
+    ///     let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    ///     gzip.write_all(".NET ".repeat(1000).as_bytes()).unwrap();
+    ///     let body = gzip.finish().unwrap();
+    ///     let reply = format!("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n");
+    ///     socket.write_all(reply.as_bytes()).unwrap();
+    ///     socket.write_all(&body).unwrap();
+    /// });
+    ///
+    /// let client = Client::builder().compressed(true).build();
+    /// let mut counter = Counter::new(".NET")?;
+    /// let report = futures_lite::future::block_on(client.count(&url, &mut counter))?;
+    /// assert_eq!((report.count, report.bytes), (1000, 5000));
+    /// assert!(report.bytes_received < 100);
+    /// assert_eq!(report.content_encoding, "gzip");
+    /// # Ok::<(), netcount::Error>(())
+    /// ```
+    #[cfg(feature = "compression")]
+    pub fn compressed(mut self, compressed: bool) -> Self {
+        self.config.compressed = compressed;
+        self
+    }
+
     /// Trusts the CA certificates in `pem` in addition to the bundled roots
     /// (feature `tls`). Fails if `pem` holds no usable certificate.
     ///
@@ -738,9 +806,15 @@ impl Client {
     /// in the final body. The counter is reset first; afterwards it holds
     /// the count, which is also in the [`Report`].
     ///
+    /// A body compressed with gzip, deflate or br is decoded as it streams
+    /// (feature `compression`), asked for or not (see
+    /// [`ClientBuilder::compressed`]): the count is of the content.
+    ///
     /// Fails, rather than returning a count, on anything that makes the
-    /// body untrustworthy: a non-2xx final status, an encoding other than
-    /// identity, a body shorter than its framing promised, a timeout.
+    /// body untrustworthy: a non-2xx final status, a content coding that
+    /// cannot be decoded, a compressed stream that is corrupt, cut short or
+    /// followed by stray bytes, a body shorter than its framing promised, a
+    /// timeout.
     ///
     /// # Example
     ///
@@ -791,6 +865,14 @@ impl Client {
             Some(Secret(value)) => Some(value.as_str()),
             None => url_authorization.as_deref(),
         };
+        #[cfg(feature = "compression")]
+        let accept_encoding = if self.config.compressed {
+            ACCEPT_ENCODING_COMPRESSED
+        } else {
+            ACCEPT_ENCODING_IDENTITY
+        };
+        #[cfg(not(feature = "compression"))]
+        let accept_encoding = ACCEPT_ENCODING_IDENTITY;
         let mut current = url.clone();
         let mut redirects = 0;
         // Set on the first hop that leaves `url`'s origin, and never unset:
@@ -807,6 +889,7 @@ impl Client {
             let asked_the_proxy = proxy.filter(|_| current.scheme() == Scheme::Http);
             let request = RequestOptions {
                 user_agent: &self.config.user_agent,
+                accept_encoding,
                 authorization,
                 headers: &self.config.headers,
                 drop_credentials: left_origin,
@@ -887,14 +970,16 @@ impl Client {
                 continue;
             }
 
-            // The final response: a 2xx body, counted.
-            response.check_identity_encoding()?;
-            let mut body = response.into_body();
-            body.get_mut().set_phase(TimeoutPhase::Body);
+            // The final response: a 2xx body whose content can be read
+            // (decoded, if it was compressed), counted.
+            let mut content = response.into_content()?;
+            content.stream_mut().set_phase(TimeoutPhase::Body);
             let mut buf = vec![0; self.config.read_buffer];
-            let bytes = body.count_into(counter, &mut buf).await?;
-            let reusable = keep && body.at_message_end();
-            drop(body);
+            let bytes = content.count_into(counter, &mut buf).await?;
+            let reusable = keep && content.at_message_end();
+            let (bytes_received, content_encoding) =
+                (content.bytes_received(), content.codings().to_string());
+            drop(content);
             let reused = conn.reused();
             if reusable {
                 self.pool.put(origin, conn, Instant::now(), server_timeout);
@@ -903,6 +988,8 @@ impl Client {
             report.final_url = current;
             report.status = status;
             report.bytes = bytes;
+            report.bytes_received = bytes_received;
+            report.content_encoding = content_encoding;
             report.count = counter.count();
             report.redirects = redirects;
             report.elapsed = started.elapsed();
@@ -983,7 +1070,8 @@ async fn drain(body: &mut Body<Exchange<'_>>) -> bool {
 /// at once: resolving, connecting, the handshake, the heads, the body. A
 /// timer raced against the work gets its turn whenever the work waits; a
 /// server that sends forever, as fast as it is read, never makes a read
-/// wait, but the body is counted by [`Body::count_into`](crate::http::Body::count_into),
+/// wait (nor does a small compressed body that decodes to gigabytes), but
+/// the content is counted by the loop of [`Body::count_into`](crate::http::Body::count_into),
 /// which steps aside every few reads, and that is the turn this timer needs.
 async fn within_total<T>(
     deadline: Option<Instant>,

@@ -13,6 +13,12 @@
 //! ([`Error::Truncated`]) carry a kind to match on
 //! ([`ProtocolErrorKind`], [`TruncationKind`]) beside the detail to read.
 //!
+//! A compressed body that cannot be decoded (feature `compression`) is
+//! `Error::Decode`, carrying the decoder's
+//! [`DecodeError`](crate::decode::DecodeError); like the others, it survives
+//! the trip through `io::Error`. A coding the client does not know at all
+//! is [`Error::UnsupportedEncoding`], with or without the feature.
+//!
 //! # Example
 //!
 //! ```
@@ -284,7 +290,8 @@ pub enum Error {
         detail: String,
     },
     /// The response used a content or transfer coding the client cannot
-    /// decode, so counting its bytes would count the wrong text.
+    /// decode, so counting its bytes would count the wrong text. (Without
+    /// the `compression` feature, that is every content coding.)
     UnsupportedEncoding {
         /// The header that named it (`content-encoding` or
         /// `transfer-encoding`).
@@ -292,6 +299,15 @@ pub enum Error {
         /// The coding, as sent.
         coding: String,
     },
+    /// A compressed body could not be decoded: its stream is corrupt, cut
+    /// short, followed by stray bytes, or stacks too many codings (feature
+    /// `compression`). The count of such a body is never reported.
+    ///
+    /// The [`DecodeError`](crate::decode::DecodeError) says which coding
+    /// failed and how ([`kind`](crate::decode::DecodeError::kind)). An
+    /// unknown coding is [`Error::UnsupportedEncoding`] instead.
+    #[cfg(feature = "compression")]
+    Decode(crate::decode::DecodeError),
     /// The final response had a status other than 2xx.
     Status {
         /// The status code.
@@ -376,6 +392,8 @@ impl fmt::Display for Error {
                 f,
                 "unsupported {header} {coding:?}: the body cannot be decoded, so it cannot be counted"
             ),
+            #[cfg(feature = "compression")]
+            Error::Decode(error) => write!(f, "{error}"),
             Error::Status { code, reason } => {
                 write!(f, "http status {code}")?;
                 if !reason.is_empty() {
@@ -422,6 +440,8 @@ impl std::error::Error for Error {
             Error::Resolve { source, .. } => Some(source),
             Error::Connect { tried, .. } => tried.first().map(|(_, error)| error as _),
             Error::Io(error) => Some(error),
+            #[cfg(feature = "compression")]
+            Error::Decode(error) => Some(error),
             _ => None,
         }
     }
@@ -469,6 +489,8 @@ impl Error {
             Error::Protocol { .. } => "protocol",
             Error::Truncated { .. } => "truncated",
             Error::UnsupportedEncoding { .. } => "unsupported_encoding",
+            #[cfg(feature = "compression")]
+            Error::Decode(_) => "decode",
             Error::Status { .. } => "status",
             Error::TooManyRedirects { .. } => "too_many_redirects",
             Error::InsecureRedirect { .. } => "insecure_redirect",
@@ -486,6 +508,10 @@ impl From<Error> for io::Error {
     fn from(error: Error) -> io::Error {
         let kind = match error {
             Error::Io(inner) => return inner,
+            // The decoder's own error goes back in as it came out, so
+            // `Error::from` finds it again.
+            #[cfg(feature = "compression")]
+            Error::Decode(inner) => return inner.into(),
             Error::Timeout { .. } => io::ErrorKind::TimedOut,
             Error::Truncated { .. } => io::ErrorKind::UnexpectedEof,
             _ => io::ErrorKind::InvalidData,
@@ -495,12 +521,54 @@ impl From<Error> for io::Error {
 }
 
 impl From<io::Error> for Error {
-    /// Unwraps an [`Error`] that travelled inside an `io::Error`; any other
-    /// `io::Error` becomes [`Error::Io`].
+    /// Unwraps an [`Error`] (or a decoder's
+    /// [`DecodeError`](crate::decode::DecodeError)) that travelled inside an
+    /// `io::Error`; any other `io::Error` becomes [`Error::Io`].
     fn from(error: io::Error) -> Error {
-        match error.downcast::<Error>() {
-            Ok(inner) => inner,
-            Err(error) => Error::Io(error),
+        let error = match error.downcast::<Error>() {
+            Ok(inner) => return inner,
+            Err(error) => error,
+        };
+        #[cfg(feature = "compression")]
+        let error = match error.downcast::<crate::decode::DecodeError>() {
+            Ok(inner) => return Error::from(inner),
+            Err(error) => error,
+        };
+        Error::Io(error)
+    }
+}
+
+#[cfg(feature = "compression")]
+impl From<crate::decode::DecodeError> for Error {
+    /// An unknown coding becomes [`Error::UnsupportedEncoding`] (the same
+    /// error a build without the `compression` feature gives); every other
+    /// decoding failure becomes `Error::Decode`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use netcount::decode::{ContentDecoder, DecodeErrorKind};
+    /// use netcount::Error;
+    ///
+    /// let unknown = ContentDecoder::from_header_values(["zstd"]).unwrap_err();
+    /// assert!(matches!(
+    ///     Error::from(unknown),
+    ///     Error::UnsupportedEncoding { header: "content-encoding", coding } if coding == "zstd"
+    /// ));
+    /// let stacked = ContentDecoder::from_header_values(["br, br, br, br"]).unwrap_err();
+    /// assert!(matches!(
+    ///     Error::from(stacked),
+    ///     Error::Decode(e) if e.kind() == DecodeErrorKind::Unsupported
+    /// ));
+    /// ```
+    fn from(error: crate::decode::DecodeError) -> Error {
+        if error.unsupported_coding().is_empty() {
+            Error::Decode(error)
+        } else {
+            Error::UnsupportedEncoding {
+                header: "content-encoding",
+                coding: error.unsupported_coding().to_string(),
+            }
         }
     }
 }
@@ -512,5 +580,64 @@ impl From<crate::counter::CounterError> for Error {
         match error {
             crate::counter::CounterError::EmptyNeedle => Error::EmptyNeedle,
         }
+    }
+}
+
+#[cfg(all(test, feature = "compression"))]
+mod tests {
+    use super::*;
+    use crate::decode::{ContentDecoder, DecodeErrorKind};
+    use futures_lite::AsyncReadExt;
+
+    /// The error of decoding `body` under `coding`, as a reader returns it.
+    fn decode_failure(coding: &str, body: Vec<u8>) -> io::Error {
+        let decoder = ContentDecoder::from_header_values([coding]).unwrap();
+        let mut decoded = decoder.decode(crate::http::Replay::new(body));
+        let mut out = Vec::new();
+        futures_lite::future::block_on(decoded.read_to_end(&mut out)).unwrap_err()
+    }
+
+    #[test]
+    fn a_decode_error_survives_the_round_trip_through_io_error() {
+        let cut = decode_failure("gzip", vec![0x1f, 0x8b, 8]);
+        let corrupt = decode_failure("deflate", vec![0x78, 0x9c, 0xff, 0xff, 0xff]);
+        for (io_error, kind, io_kind) in [
+            (
+                cut,
+                DecodeErrorKind::Truncated,
+                io::ErrorKind::UnexpectedEof,
+            ),
+            (
+                corrupt,
+                DecodeErrorKind::Corrupt,
+                io::ErrorKind::InvalidData,
+            ),
+        ] {
+            let error = Error::from(io_error);
+            assert!(
+                matches!(&error, Error::Decode(e) if e.kind() == kind),
+                "{error:?}"
+            );
+            assert_eq!(error.kind(), "decode");
+            let message = error.to_string();
+            // And back: the same io kind, and the same error once more.
+            let io_error = io::Error::from(error);
+            assert_eq!(io_error.kind(), io_kind);
+            let error = Error::from(io_error);
+            assert!(matches!(&error, Error::Decode(e) if e.kind() == kind));
+            assert_eq!(error.to_string(), message);
+            assert!(std::error::Error::source(&error).is_some());
+        }
+    }
+
+    #[test]
+    fn an_unknown_coding_converts_to_unsupported_encoding_both_ways() {
+        let error = Error::from(ContentDecoder::from_header_values(["zstd"]).unwrap_err());
+        assert_eq!(error.kind(), "unsupported_encoding");
+        let back = Error::from(io::Error::from(error));
+        assert!(matches!(
+            back,
+            Error::UnsupportedEncoding { header: "content-encoding", coding } if coding == "zstd"
+        ));
     }
 }

@@ -30,10 +30,10 @@ pub(crate) fn string(text: &str) -> String {
 }
 
 impl Report {
-    /// The report as one line of JSON:
-    /// `{"url","final_url","status","count","bytes","redirects","elapsed_ms","reused"}`
-    /// (`reused`: whether the final response came over a connection kept
-    /// from an earlier fetch).
+    /// The report as one line of JSON: `{"url","final_url","status","count",
+    /// "bytes","bytes_received","content_encoding","redirects","elapsed_ms",
+    /// "reused"}` (`reused`: whether the final response came over a
+    /// connection kept from an earlier fetch).
     ///
     /// # Example
     ///
@@ -42,20 +42,23 @@ impl Report {
     /// let url = netcount::url::Url::parse("http://example.org/")?;
     /// let mut report = netcount::Report::new(url);
     /// (report.bytes, report.count, report.elapsed) = (10, 1, Duration::from_millis(12));
+    /// (report.bytes_received, report.content_encoding) = (7, "gzip".into());
     /// assert_eq!(
     ///     report.to_json(),
-    ///     r#"{"url":"http://example.org/","final_url":"http://example.org/","status":200,"count":1,"bytes":10,"redirects":0,"elapsed_ms":12,"reused":false}"#
+    ///     r#"{"url":"http://example.org/","final_url":"http://example.org/","status":200,"count":1,"bytes":10,"bytes_received":7,"content_encoding":"gzip","redirects":0,"elapsed_ms":12,"reused":false}"#
     /// );
     /// # Ok::<(), netcount::Error>(())
     /// ```
     pub fn to_json(&self) -> String {
         format!(
-            r#"{{"url":{},"final_url":{},"status":{},"count":{},"bytes":{},"redirects":{},"elapsed_ms":{},"reused":{}}}"#,
+            r#"{{"url":{},"final_url":{},"status":{},"count":{},"bytes":{},"bytes_received":{},"content_encoding":{},"redirects":{},"elapsed_ms":{},"reused":{}}}"#,
             string(&self.url.to_string()),
             string(&self.final_url.to_string()),
             self.status,
             self.count,
             self.bytes,
+            self.bytes_received,
+            string(&self.content_encoding),
             self.redirects,
             self.elapsed.as_millis(),
             self.reused,

@@ -5,8 +5,9 @@
 //! of the C# async guide, which downloads a page with
 //! `HttpClient.GetStringAsync` and counts `.NET` with `Regex.Matches`. Here
 //! the page is never held in memory: the body streams from the socket
-//! through an incremental matcher, and a body that cannot be trusted (cut
-//! short, compressed, oddly framed) is an error, never a wrong number.
+//! through an incremental matcher (decoded first, if the server compressed
+//! it), and a body that cannot be trusted (cut short, oddly framed, in a
+//! coding that cannot be decoded) is an error, never a wrong number.
 //!
 //! # How it works
 //!
@@ -17,7 +18,8 @@
 //!    ─► [proxy: CONNECT tunnel for https, absolute-form GET for http]               │
 //!    ─► [TLS, sessions resumed] ◄──────────────────────────────────────────────────┘
 //!    ─► write GET head ─► read + parse response head (bounded) ─► pick body framing
-//!    ─► Body: AsyncRead (content-length | chunked | until-close) ─► Counter::feed
+//!    ─► Body: AsyncRead (content-length | chunked | until-close)
+//!    ─► [Content-Encoding: gzip | deflate | br, decoded as it streams] ─► Counter::feed
 //!    ─► body read to its framed end? connection back to the pool : closed
 //!    ─► redirect? loop with the new Url (bounded, re-checked) ─► Report
 //! ```
@@ -27,11 +29,9 @@
 //! | [`counter`] | the incremental matcher: pure, no I/O |
 //! | [`url`] | `http`/`https` URL parsing and reference resolution |
 //! | [`http`] | the hand-rolled HTTP/1.1 GET over any byte stream |
-//! Url::parse ─► idle connection to this origin in the client's pool? ─yes─────────┐
-//!    └no─► lookup (async-net, or your Resolver) ─► policy check, every address     │
-//!    ─► Happy Eyeballs: race the addresses (250 ms stagger, each with its timeout)  │
-//!    ─► [proxy: CONNECT tunnel for https, absolute-form GET for http]               │
-//!    ─► [TLS, sessions resumed] ◄──────────────────────────────────────────────────┘
+//! | [`client`] | connecting, TLS, timeouts, redirects, status policy, the connection pool |
+//! | [`proxy`] | proxies: `-x`, the environment as curl reads it, no-proxy lists |
+//! | `decode` | Content-Encoding decoding, streamed (feature `compression`) |
 //! | [`error`] | the one error enum |
 //! | `server` | the web API (feature `server`) |
 //!
@@ -46,6 +46,7 @@
 //! | feature | adds |
 //! | --- | --- |
 //! | `tls` | `https` URLs: rustls (ring provider), webpki roots, `ClientBuilder::add_root_certificates_pem` |
+//! | `compression` | `netcount::decode`: gzip, deflate and br bodies decoded as they stream (flate2 on miniz_oxide, brotli-decompressor); `ClientBuilder::compressed` |
 //! | `server` | `netcount::server`, the web API (its own executor; no CLI crate) |
 //! | `cli` | the `netcount` binary: `server` plus smol, lexopt, async-signal |
 //!

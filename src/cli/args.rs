@@ -72,6 +72,8 @@ pub struct CountArgs {
     pub user_agent: Option<String>,
     /// `-u/--user`: user name and password, checked.
     pub user: Option<(String, String)>,
+    /// Ask for a compressed transfer (`Accept-Encoding: gzip, deflate, br`).
+    pub compressed: bool,
 }
 
 /// What `-x/--proxy` said.
@@ -151,6 +153,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
     let mut headers = Vec::new();
     let mut user_agent = None;
     let mut user = None;
+    let mut compressed = false;
     while let Some(arg) = parser.next()? {
         match arg {
             Short('h') | Long("help") => return Ok(Command::Help),
@@ -218,6 +221,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
             Short('u') | Long("user") => {
                 user = Some(credentials(&text(parser.value()?, "-u/--user")?)?)
             }
+            Long("compressed") => compressed = true,
             Value(value) => {
                 let value = text(value, "the url")?;
                 urls.push(Url::parse(&value).map_err(|e| UsageError(e.to_string()))?);
@@ -240,6 +244,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
         connect_timeout,
         max_redirects,
         cacert,
+        compressed,
         no_reuse,
         proxy,
         noproxy,
@@ -368,6 +373,8 @@ mod tests {
             (args.concurrency, args.json, args.quiet, &args.needle[..]),
             (3, true, true, &b"x"[..])
         );
+        assert!(!args.compressed);
+        assert!(count_args(&["--compressed", "http://a/"]).compressed);
     }
 
     #[test]

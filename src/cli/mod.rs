@@ -65,6 +65,7 @@ Options:
   -H, --header 'NAME: VALUE' send this header too (repeatable)
   -A, --user-agent TEXT      send this User-Agent (default: {user_agent})
   -u, --user USER:PASSWORD   send these credentials (Basic) to the URL's host only
+      --compressed           ask for a compressed transfer (gzip, deflate, br)
   -h, --help                 print this help
   -V, --version              print the version
 

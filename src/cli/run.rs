@@ -84,6 +84,9 @@ pub fn prepare(args: CountArgs) -> Result<Job, UsageError> {
         builder = load_cacert(builder, path).map_err(UsageError)?;
     }
     builder = request_options(builder, &args)?;
+    if args.compressed {
+        builder = compressed(builder)?;
+    }
     let mut targets: Vec<Target> = args.urls.into_iter().map(Target::from_url).collect();
     for source in &args.inputs {
         let bytes = input::read_source(source).map_err(UsageError)?;
@@ -290,5 +293,20 @@ fn load_cacert(
     Err(format!(
         "--cacert {}: https is not available in this build (built without the `tls` feature)",
         path.display()
+    ))
+}
+
+/// `--compressed`: asks for a compressed transfer, if this build decodes one.
+#[cfg(feature = "compression")]
+fn compressed(builder: netcount::ClientBuilder) -> Result<netcount::ClientBuilder, UsageError> {
+    Ok(builder.compressed(true))
+}
+
+/// Without the decoders, a compressed transfer cannot be read.
+#[cfg(not(feature = "compression"))]
+fn compressed(_: netcount::ClientBuilder) -> Result<netcount::ClientBuilder, UsageError> {
+    Err(UsageError(
+        "--compressed is not available in this build (built without the `compression` feature)"
+            .into(),
     ))
 }

@@ -57,6 +57,9 @@ pub struct DecodeError {
     /// The specifics: the whole message for `Unsupported`, else what was
     /// wrong with the stream.
     detail: String,
+    /// For `Unsupported` because a coding is unknown: that coding, as sent.
+    /// Empty otherwise (too many stacked codings, the other kinds).
+    sent: String,
 }
 
 impl DecodeError {
@@ -87,11 +90,30 @@ impl DecodeError {
         self.coding
     }
 
-    pub(super) fn unsupported(message: String) -> DecodeError {
+    /// The unknown coding that was refused, as the header spelled it; empty
+    /// for every other error (including too many stacked codings, which are
+    /// [`DecodeErrorKind::Unsupported`] too).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use netcount::decode::ContentDecoder;
+    ///
+    /// let error = ContentDecoder::from_header_values(["gzip, zstd"]).unwrap_err();
+    /// assert_eq!(error.unsupported_coding(), "zstd");
+    /// let error = ContentDecoder::from_header_values(["br, br, br, br"]).unwrap_err();
+    /// assert_eq!(error.unsupported_coding(), "");
+    /// ```
+    pub fn unsupported_coding(&self) -> &str {
+        &self.sent
+    }
+
+    pub(super) fn unsupported(sent: String, message: String) -> DecodeError {
         DecodeError {
             kind: DecodeErrorKind::Unsupported,
             coding: None,
             detail: message,
+            sent,
         }
     }
 
@@ -100,6 +122,7 @@ impl DecodeError {
             kind: DecodeErrorKind::Corrupt,
             coding: Some(coding),
             detail: detail.into(),
+            sent: String::new(),
         }
     }
 
@@ -108,6 +131,7 @@ impl DecodeError {
             kind: DecodeErrorKind::Truncated,
             coding: Some(coding),
             detail: String::new(),
+            sent: String::new(),
         }
     }
 
@@ -116,6 +140,7 @@ impl DecodeError {
             kind: DecodeErrorKind::TrailingData,
             coding: Some(coding),
             detail: String::new(),
+            sent: String::new(),
         }
     }
 }

@@ -160,10 +160,9 @@ impl Coding {
             b"deflate" => Coding::Deflate,
             b"br" => Coding::Brotli,
             _ => {
-                return Err(DecodeError::unsupported(format!(
-                    "unsupported content encoding {:?}",
-                    String::from_utf8_lossy(token)
-                )))
+                let sent = String::from_utf8_lossy(token).into_owned();
+                let message = format!("unsupported content encoding {sent:?}");
+                return Err(DecodeError::unsupported(sent, message));
             }
         };
         Ok(Some(coding))
@@ -252,10 +251,11 @@ impl ContentDecoder {
             }
         }
         if codings.len() > MAX_CODINGS {
-            return Err(DecodeError::unsupported(format!(
+            let message = format!(
                 "too many stacked content encodings ({}, at most {MAX_CODINGS})",
                 codings.len()
-            )));
+            );
+            return Err(DecodeError::unsupported(String::new(), message));
         }
         Ok(ContentDecoder { codings })
     }

@@ -42,7 +42,7 @@ const BUF_SIZE: usize = 16 * 1024;
 /// buffer, so the next chunk-size line arrives in the same read.
 const DIRECT_READ_MIN: usize = 4096;
 
-/// [`Body::count_into`] lets other tasks, and timers raced against it, run
+/// [`count_reader`] lets other tasks, and timers raced against it, run
 /// after this many reads.
 const YIELD_EVERY_READS: u64 = 16;
 
@@ -272,21 +272,7 @@ impl<S: AsyncRead + Unpin> Body<S> {
         counter: &mut Counter,
         buf: &mut [u8],
     ) -> Result<u64, Error> {
-        for reads in 1u64.. {
-            let n = self.read(buf).await?;
-            if n == 0 {
-                break;
-            }
-            counter.feed(&buf[..n]);
-            // A fast stream may never make a read wait, and a task that
-            // never returns `Pending` keeps every other task on its
-            // executor thread, and every timer raced against this one
-            // (the client's total deadline), from running. Step aside
-            // now and then.
-            if reads % YIELD_EVERY_READS == 0 {
-                futures_lite::future::yield_now().await;
-            }
-        }
+        count_reader(self, counter, buf).await?;
         Ok(self.received)
     }
 
@@ -531,6 +517,34 @@ impl<S: AsyncRead + Unpin> AsyncRead for Body<S> {
             this.end += n;
         }
     }
+}
+
+/// Reads `reader` to its end through `counter`, using `buf` as the read
+/// buffer, and returns the number of bytes read: the one counting loop, for
+/// a body ([`Body::count_into`]) and for its decoded content.
+pub(crate) async fn count_reader<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    counter: &mut Counter,
+    buf: &mut [u8],
+) -> Result<u64, Error> {
+    let mut total = 0;
+    for reads in 1u64.. {
+        let n = reader.read(buf).await?;
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+        counter.feed(&buf[..n]);
+        // A fast stream may never make a read wait, and a task that
+        // never returns `Pending` keeps every other task on its
+        // executor thread, and every timer raced against this one
+        // (the client's total deadline), from running. Step aside
+        // now and then.
+        if reads % YIELD_EVERY_READS == 0 {
+            futures_lite::future::yield_now().await;
+        }
+    }
+    Ok(total)
 }
 
 /// Parses a chunk-size line: hex digits, then optional whitespace and

@@ -13,10 +13,12 @@
 //! | `field.rs` | the grammar of field values: tokens, lists, `Content-Length` (shared with the server) |
 //! | `response.rs` | status line, 1xx skipping, the framing decision |
 //! | `body.rs` | the body as an `AsyncRead`, one state per framing |
+//! | `content.rs` | the body's content: decoded per `Content-Encoding`, or refused |
 //! | `replay.rs` | an in-memory stream for examples and tests |
 
 pub(crate) mod auth;
 mod body;
+mod content;
 pub(crate) mod field;
 pub(crate) mod head;
 mod replay;
@@ -29,4 +31,7 @@ pub use replay::Replay;
 pub use request::DEFAULT_USER_AGENT;
 pub use response::{get, Response, MAX_HEADERS, MAX_HEAD_BYTES};
 
+#[cfg(feature = "compression")]
+pub(crate) use request::ACCEPT_ENCODING_COMPRESSED;
+pub(crate) use request::ACCEPT_ENCODING_IDENTITY;
 pub(crate) use response::get_with;

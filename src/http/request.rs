@@ -12,7 +12,9 @@
 //! ```
 //!
 //! `Accept-Encoding: identity` asks for the bytes as they are: a compressed
-//! body would be counted wrong. There is no `Connection: close`: HTTP/1.1
+//! body would be counted wrong; a client that asks for compressed bodies
+//! (feature `compression`, `ClientBuilder::compressed`) sends `gzip,
+//! deflate, br` instead, naming every coding it decodes. There is no `Connection: close`: HTTP/1.1
 //! connections persist by default, and the client keeps them for the next
 //! request to the same origin when the response allows it (see
 //! `Client`'s pool). A server that prefers to close still may: it says so,
@@ -38,6 +40,15 @@ use crate::url::Url;
 /// assert_eq!(netcount::http::DEFAULT_USER_AGENT, format!("netcount/{version}"));
 /// ```
 pub const DEFAULT_USER_AGENT: &str = concat!("netcount/", env!("CARGO_PKG_VERSION"));
+
+/// The `Accept-Encoding` sent unless compression is asked for: the bytes as
+/// they are.
+pub(crate) const ACCEPT_ENCODING_IDENTITY: &str = "identity";
+
+/// The `Accept-Encoding` a compressed transfer sends: every coding the
+/// decoder undoes.
+#[cfg(feature = "compression")]
+pub(crate) const ACCEPT_ENCODING_COMPRESSED: &str = crate::decode::ACCEPT_ENCODING;
 
 /// Names the caller may not set, each with the reason given.
 const REFUSED: &[(&str, &str)] = &[
@@ -123,6 +134,10 @@ pub(crate) struct RequestOptions<'a> {
     pub authorization: Option<&'a str>,
     /// The caller's headers: a default of the same name is replaced.
     pub headers: &'a ExtraHeaders,
+    /// Sent as `Accept-Encoding` unless `headers` has one:
+    /// [`ACCEPT_ENCODING_IDENTITY`] or, asking for a compressed transfer,
+    /// `ACCEPT_ENCODING_COMPRESSED`.
+    pub accept_encoding: &'a str,
     /// Leave out `Authorization` and `Cookie`, whoever set them: the
     /// request goes to another origin than the one they were given for.
     pub drop_credentials: bool,
@@ -145,6 +160,7 @@ impl RequestOptions<'static> {
         RequestOptions {
             user_agent: DEFAULT_USER_AGENT,
             authorization: None,
+            accept_encoding: ACCEPT_ENCODING_IDENTITY,
             headers: &NONE,
             drop_credentials: false,
             proxy: None,
@@ -191,7 +207,7 @@ pub(crate) fn request_head(url: &Url, options: &RequestOptions<'_>) -> Vec<u8> {
         line("Accept", "*/*");
     }
     if !custom("accept-encoding") {
-        line("Accept-Encoding", "identity");
+        line("Accept-Encoding", options.accept_encoding);
     }
     if let Some(value) = options.authorization {
         if !options.drop_credentials && !custom("authorization") {
@@ -287,6 +303,18 @@ mod tests {
         );
         assert!(h.contains("\r\nAccept-Encoding: identity\r\n"));
         assert_eq!(h.matches("\r\n\r\n").count(), 1);
+    }
+
+    #[cfg(feature = "compression")]
+    #[test]
+    fn a_compressed_transfer_names_every_coding_it_decodes() {
+        let options = RequestOptions {
+            accept_encoding: ACCEPT_ENCODING_COMPRESSED,
+            ..RequestOptions::plain()
+        };
+        let head = head_with("http://h/", &options);
+        assert!(head.contains("\r\nAccept-Encoding: gzip, deflate, br\r\n"));
+        assert_eq!(head.matches("Accept-Encoding").count(), 1);
     }
 
     #[test]

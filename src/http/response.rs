@@ -12,10 +12,14 @@
 //!    handled as an error"): a framing we cannot trust gives no count;
 //! 3. `Content-Length`: digits only; several values must agree;
 //! 4. otherwise the body runs until the server closes the connection.
+//!
+//! What the body's bytes mean is `content.rs`'s decision: decoded per
+//! `Content-Encoding` when compressed, or refused.
 
 use futures_lite::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::body::{Body, Framing};
+use super::content::Content;
 use super::field::{self, BadLength};
 use super::head::{parse_head_with, read_head, shorten, HeadError, Headers, ObsFold};
 use super::request::{request_head, RequestOptions};
@@ -168,31 +172,25 @@ impl<S: AsyncRead + Unpin> Response<S> {
         self.body
     }
 
-    /// Refuses a body whose `Content-Encoding` is anything but `identity`:
-    /// its bytes are not the text, so counting them would be wrong.
-    pub(crate) fn check_identity_encoding(&self) -> Result<(), Error> {
-        for value in self.headers.get_all("content-encoding") {
-            let all_identity = field::list(value)
-                .all(|coding| coding.is_empty() || coding.eq_ignore_ascii_case(b"identity"));
-            if !all_identity {
-                return Err(Error::UnsupportedEncoding {
-                    header: "content-encoding",
-                    coding: String::from_utf8_lossy(value).into_owned(),
-                });
-            }
-        }
-        Ok(())
+    /// The body's content: the body, decoded if its `Content-Encoding`
+    /// says it was compressed. Refuses a coding that cannot be decoded.
+    pub(crate) fn into_content(self) -> Result<Content<S>, Error> {
+        Content::new(self.body, &self.headers)
     }
 
-    /// Streams the whole body through `counter` and returns the body's
-    /// length in bytes. The counter is reset first, as
+    /// Streams the whole content through `counter` and returns its length
+    /// in bytes. The counter is reset first, as
     /// [`Client::count`](crate::Client::count) does: afterwards it holds
     /// this body's count.
     ///
-    /// Refuses a non-identity `Content-Encoding` before reading anything,
-    /// and fails (instead of returning a count) if the body ends before its
-    /// framing says it is complete. The status is not checked: that is the
-    /// caller's policy.
+    /// A body compressed with gzip, deflate or br (`Content-Encoding`,
+    /// feature `compression`) is decoded as it streams, and the count and
+    /// the length are those of the decoded content. Any other coding (any
+    /// coding at all, without the feature) is refused before anything is
+    /// read. It fails, instead of returning a count, if the body ends
+    /// before its framing says it is complete, or the compressed stream is
+    /// corrupt, cut short or followed by anything. The status is not
+    /// checked: that is the caller's policy.
     ///
     /// # Example
     ///
@@ -209,11 +207,11 @@ impl<S: AsyncRead + Unpin> Response<S> {
     /// # Ok::<(), netcount::Error>(())
     /// # }).unwrap();
     /// ```
-    pub async fn count(mut self, counter: &mut Counter) -> Result<u64, Error> {
+    pub async fn count(self, counter: &mut Counter) -> Result<u64, Error> {
         counter.reset();
-        self.check_identity_encoding()?;
+        let mut content = self.into_content()?;
         let mut buf = vec![0; 64 * 1024];
-        self.body.count_into(counter, &mut buf).await
+        content.count_into(counter, &mut buf).await
     }
 }
 

@@ -1,7 +1,8 @@
 //! Interop with nginx, started by the test as a foreground child with its
 //! own config, logs and temp paths under a temp directory: a static file
-//! (Content-Length) and a proxied close-delimited upstream that nginx
-//! re-frames as chunked.
+//! (Content-Length), a proxied close-delimited upstream that nginx
+//! re-frames as chunked, and (feature `compression`) an HTML page that
+//! nginx gzips on the fly (`gzip on`) when asked to.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -61,6 +62,10 @@ http {{
     uwsgi_temp_path {d}/uwsgi;
     scgi_temp_path {d}/scgi;
     default_type application/octet-stream;
+    types {{ text/html html; }}
+    # Compress text/html (the default gzip_types) for requests that accept
+    # gzip; the identity fetches in these tests do not.
+    gzip on;
     server {{
         listen 127.0.0.1:{port};
         root {d}/www;
@@ -103,15 +108,16 @@ http {{
     nginx
 }
 
-/// Fetches `path` with a plain socket: the raw head and the raw body bytes.
-fn raw_get(port: u16, path: &str) -> (String, Vec<u8>) {
+/// Fetches `path` with a plain socket, sending `extra` header lines too:
+/// the raw head (lower-cased) and the raw body bytes.
+fn raw_get(port: u16, path: &str, extra: &str) -> (String, Vec<u8>) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{extra}\r\n"
     )
     .unwrap();
     let mut reply = Vec::new();
@@ -195,7 +201,7 @@ fn nginx_static_file_and_chunked_proxy() {
     let nginx = start_nginx(&dir, upstream.addr.port());
 
     // (a) The static file: nginx sends a Content-Length.
-    let (head, raw) = raw_get(nginx.port, "/page.html");
+    let (head, raw) = raw_get(nginx.port, "/page.html", "");
     assert!(head.starts_with("http/1.1 200"), "{head}");
     assert!(head.contains("server: nginx"), "{head}");
     assert!(
@@ -210,7 +216,7 @@ fn nginx_static_file_and_chunked_proxy() {
 
     // (b) The proxied body: really re-framed as chunked, and in more than
     // one chunk.
-    let (head, raw) = raw_get(nginx.port, "/upstream/page");
+    let (head, raw) = raw_get(nginx.port, "/upstream/page", "");
     assert!(head.contains("transfer-encoding: chunked\r\n"), "{head}");
     assert!(!head.contains("content-length"), "{head}");
     let dechunked = dechunk(&raw);
@@ -227,4 +233,76 @@ fn nginx_static_file_and_chunked_proxy() {
         matches!(error, netcount::Error::Status { code: 404, .. }),
         "{error}"
     );
+}
+
+/// An HTML page of about `len` bytes: a list of links and paragraphs that
+/// mention `.NET` (some split across tags), varied enough that compression
+/// has work to do.
+#[cfg(feature = "compression")]
+fn html_page(len: usize) -> Vec<u8> {
+    let mut page = b"<!DOCTYPE html>\n<html><head><title>.NET</title></head><body>\n".to_vec();
+    let mut i = 0u64;
+    while page.len() < len {
+        let line = format!(
+            "<li id=\"n{i}\"><a href=\"/docs/{}\">.NET {} release notes</a>, \
+             <em>.N</em>ET, ASP.NET Core {}.{}</li>\n",
+            i.wrapping_mul(7919) % 100_000,
+            i % 97,
+            i % 9,
+            i % 13,
+        );
+        page.extend_from_slice(line.as_bytes());
+        i += 1;
+    }
+    page.extend_from_slice(b"</body></html>\n");
+    page
+}
+
+#[cfg(feature = "compression")]
+#[test]
+fn nginx_gzip_counts_what_the_identity_fetch_counts() {
+    use netcount::Client;
+
+    if !have("nginx") {
+        return;
+    }
+    let dir = tempdir("nginx-gzip");
+    std::fs::create_dir_all(dir.join("www")).unwrap();
+    let html = html_page(500_000);
+    std::fs::write(dir.join("www/index.html"), &html).unwrap();
+    let upstream = serve(vec![]);
+    let nginx = start_nginx(&dir, upstream.addr.port());
+
+    // nginx really compresses this page when asked: gzip, re-framed as
+    // chunked, much smaller.
+    let (head, raw) = raw_get(nginx.port, "/index.html", "Accept-Encoding: gzip\r\n");
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains("content-type: text/html"), "{head}");
+    assert!(head.contains("content-encoding: gzip\r\n"), "{head}");
+    let gzipped = dechunk(&raw);
+    assert!(gzipped.len() * 4 < html.len(), "{} bytes", gzipped.len());
+    // And does not when not asked.
+    let (head, raw) = raw_get(nginx.port, "/index.html", "");
+    assert!(!head.contains("content-encoding"), "{head}");
+    assert_eq!(raw, html);
+
+    let url = nginx.url("/index.html");
+    let identity = count(&url, ".NET").unwrap();
+    let compressed = Client::builder()
+        .compressed(true)
+        .timeout(Duration::from_secs(20))
+        .build();
+    let gzip = count_with(&compressed, &url, ".NET").unwrap();
+
+    let expected = naive_count(&html, b".NET");
+    assert!(expected > 5_000, "{expected}");
+    assert_eq!((identity.count, gzip.count), (expected, expected));
+    assert_eq!(
+        (identity.bytes, gzip.bytes),
+        (html.len() as u64, html.len() as u64)
+    );
+    assert_eq!(identity.content_encoding, "identity");
+    assert_eq!(identity.bytes_received, html.len() as u64);
+    assert_eq!(gzip.content_encoding, "gzip");
+    assert_eq!(gzip.bytes_received, gzipped.len() as u64);
 }

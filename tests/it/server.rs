@@ -412,8 +412,8 @@ fn upstream_failures_are_502_and_504() {
     let upstream = serve_with(|request| match request.target.as_str() {
         "/missing" => vec![send("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")],
         "/short" => vec![send("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")],
-        "/gzip" => vec![send(
-            "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabc",
+        "/zstd" => vec![send(
+            "HTTP/1.1 200 OK\r\nContent-Encoding: zstd\r\nContent-Length: 3\r\n\r\nabc",
         )],
         _ => vec![Step::Hold(Duration::from_secs(5))],
     });
@@ -427,7 +427,7 @@ fn upstream_failures_are_502_and_504() {
     let value =
         get(server.addr, &count_target(&upstream.url("/short"), "")).error(502, "truncated");
     assert!(value.get("upstream_status").is_none());
-    get(server.addr, &count_target(&upstream.url("/gzip"), "")).error(502, "unsupported_encoding");
+    get(server.addr, &count_target(&upstream.url("/zstd"), "")).error(502, "unsupported_encoding");
     get(server.addr, &count_target(&upstream.url("/stall"), "")).error(504, "timeout");
 
     // Nothing listens: 502 connect (the canary's port, seam-exempted, on
