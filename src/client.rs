@@ -141,6 +141,8 @@ struct Config {
     resolver: Option<Resolver>,
     /// Size of the buffer the body is read into.
     read_buffer: usize,
+    /// Header fields sent after the fixed ones (the web API's `Via`).
+    extra_headers: Vec<(String, String)>,
 }
 
 impl Default for ClientBuilder {
@@ -155,6 +157,7 @@ impl Default for ClientBuilder {
                 policy: None,
                 resolver: None,
                 read_buffer: Client::DEFAULT_READ_BUFFER_SIZE,
+                extra_headers: Vec::new(),
             },
             #[cfg(feature = "tls")]
             extra_roots: Vec::new(),
@@ -321,6 +324,17 @@ impl ClientBuilder {
     /// ```
     pub fn read_buffer_size(mut self, size: usize) -> Self {
         self.config.read_buffer = size.max(1024);
+        self
+    }
+
+    /// Sends `name: value` with every request, after the fixed fields (the
+    /// web API's `Via`). A name that is not a token, or a value with CR,
+    /// LF or NUL, is never sent.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    pub(crate) fn extra_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.config
+            .extra_headers
+            .push((name.to_string(), value.into()));
         self
     }
 
@@ -496,6 +510,17 @@ impl Client {
         self.count_until(url, counter, deadline).await
     }
 
+    /// This client with the extra header field `name` set to `value`
+    /// (replacing any extra field of that name).
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    pub(crate) fn with_extra_header(&self, name: &str, value: impl Into<String>) -> Client {
+        let mut client = self.clone();
+        let headers = &mut client.config.extra_headers;
+        headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        headers.push((name.to_string(), value.into()));
+        client
+    }
+
     /// [`Client::count`] with the total deadline at `deadline` (`None`:
     /// none) rather than the client's `timeout` from now: the web API
     /// counts its wait for a fetch slot against the same deadline. A
@@ -532,7 +557,13 @@ impl Client {
             // Connect, send the request, read the head.
             let stream = connect(&current, &options).await?;
             let stream = IdleTimeout::new(stream, self.config.read_timeout, TimeoutPhase::Head);
-            let response = get_with_agent(stream, &current, &self.config.user_agent).await?;
+            let response = get_with_agent(
+                stream,
+                &current,
+                &self.config.user_agent,
+                &self.config.extra_headers,
+            )
+            .await?;
             let status = response.status();
 
             // A redirect: work out where to, check it, and go again.

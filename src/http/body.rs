@@ -43,8 +43,9 @@ const BUF_SIZE: usize = 16 * 1024;
 const DIRECT_READ_MIN: usize = 4096;
 
 /// [`Body::count_into`] lets other tasks, and timers raced against it, run
-/// after this many reads.
-const YIELD_EVERY_READS: u64 = 16;
+/// after counting this many bytes: a bound on how long one count holds its
+/// thread, whatever the read sizes and however slow the counting.
+const YIELD_EVERY_BYTES: usize = 256 * 1024;
 
 /// How the body is delimited, decided from the response head.
 ///
@@ -259,19 +260,25 @@ impl<S: AsyncRead + Unpin> Body<S> {
         counter: &mut Counter,
         buf: &mut [u8],
     ) -> Result<u64, Error> {
-        for reads in 1u64.. {
+        // Bytes counted since the last yield.
+        let mut unyielded = 0;
+        loop {
             let n = self.read(buf).await?;
             if n == 0 {
                 break;
             }
-            counter.feed(&buf[..n]);
             // A fast stream may never make a read wait, and a task that
             // never returns `Pending` keeps every other task on its
             // executor thread, and every timer raced against this one
             // (the client's total deadline), from running. Step aside
-            // now and then.
-            if reads % YIELD_EVERY_READS == 0 {
-                futures_lite::future::yield_now().await;
+            // after every `YIELD_EVERY_BYTES` counted.
+            for piece in buf[..n].chunks(YIELD_EVERY_BYTES) {
+                counter.feed(piece);
+                unyielded += piece.len();
+                if unyielded >= YIELD_EVERY_BYTES {
+                    unyielded = 0;
+                    futures_lite::future::yield_now().await;
+                }
             }
         }
         Ok(self.received)

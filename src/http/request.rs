@@ -33,25 +33,33 @@ pub const DEFAULT_USER_AGENT: &str = concat!("netcount/", env!("CARGO_PKG_VERSIO
 /// The request target is the URL's path and query (never its fragment); the
 /// `Host` header carries the port only when it is not the scheme's default,
 /// and an IPv6 address in brackets. `user_agent` must not contain CR or LF;
-/// such a value is replaced by the default user agent.
-pub(crate) fn request_head(url: &Url, user_agent: &str) -> Vec<u8> {
+/// such a value is replaced by the default user agent. `extra` fields go
+/// after the fixed ones; a field whose name is not a token or whose value
+/// holds CR, LF or NUL is left out (it could inject fields).
+pub(crate) fn request_head(url: &Url, user_agent: &str, extra: &[(String, String)]) -> Vec<u8> {
     let user_agent = if user_agent.bytes().any(|b| b == b'\r' || b == b'\n') {
         DEFAULT_USER_AGENT
     } else {
         user_agent
     };
-    format!(
+    let mut head = format!(
         "GET {target} HTTP/1.1\r\n\
          Host: {host}\r\n\
          User-Agent: {user_agent}\r\n\
          Accept: */*\r\n\
          Accept-Encoding: identity\r\n\
-         Connection: close\r\n\
-         \r\n",
+         Connection: close\r\n",
         target = url.request_target(),
         host = url.authority(),
-    )
-    .into_bytes()
+    );
+    for (name, value) in extra {
+        let safe_value = !value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0));
+        if super::field::is_token(name.as_bytes()) && safe_value {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+    }
+    head.push_str("\r\n");
+    head.into_bytes()
 }
 
 #[cfg(test)]
@@ -59,14 +67,14 @@ mod tests {
     use super::*;
 
     fn head(url: &str) -> String {
-        String::from_utf8(request_head(&Url::parse(url).unwrap(), "ua")).unwrap()
+        String::from_utf8(request_head(&Url::parse(url).unwrap(), "ua", &[])).unwrap()
     }
 
     #[test]
     fn the_whole_head() {
         let url = Url::parse("http://[::1]:8080/a?b=c#frag").unwrap();
         assert_eq!(
-            request_head(&url, "netcount-test"),
+            request_head(&url, "netcount-test", &[]),
             b"GET /a?b=c HTTP/1.1\r\n\
               Host: [::1]:8080\r\n\
               User-Agent: netcount-test\r\n\
@@ -96,9 +104,25 @@ mod tests {
     #[test]
     fn a_user_agent_with_a_line_break_cannot_inject_headers() {
         let url = Url::parse("http://h/").unwrap();
-        let head = String::from_utf8(request_head(&url, "x\r\nEvil: 1")).unwrap();
+        let head = String::from_utf8(request_head(&url, "x\r\nEvil: 1", &[])).unwrap();
         assert!(!head.contains("Evil"));
         assert!(head.contains(DEFAULT_USER_AGENT));
+    }
+
+    #[test]
+    fn extra_fields_follow_and_cannot_inject() {
+        let url = Url::parse("http://h/").unwrap();
+        let extra = [
+            ("Via".to_string(), "1.1 a".to_string()),
+            ("Bad Name".to_string(), "x".to_string()),
+            ("X-Evil".to_string(), "1\r\nEvil: 1".to_string()),
+        ];
+        let head = String::from_utf8(request_head(&url, "ua", &extra)).unwrap();
+        assert!(
+            head.ends_with("\r\nConnection: close\r\nVia: 1.1 a\r\n\r\n"),
+            "{head}"
+        );
+        assert!(!head.contains("Evil") && !head.contains("Bad"), "{head}");
     }
 
     #[test]

@@ -233,20 +233,23 @@ pub async fn get<S>(stream: S, url: &Url) -> Result<Response<S>, Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    get_with_agent(stream, url, DEFAULT_USER_AGENT).await
+    get_with_agent(stream, url, DEFAULT_USER_AGENT, &[]).await
 }
 
-/// [`get`] with a chosen `User-Agent`.
+/// [`get`] with a chosen `User-Agent` and `extra` header fields.
 pub(crate) async fn get_with_agent<S>(
     mut stream: S,
     url: &Url,
     user_agent: &str,
+    extra: &[(String, String)],
 ) -> Result<Response<S>, Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     // Send the request.
-    stream.write_all(&request_head(url, user_agent)).await?;
+    stream
+        .write_all(&request_head(url, user_agent, extra))
+        .await?;
     stream.flush().await?;
 
     // Read heads until the final one; what follows it is the body's start.
