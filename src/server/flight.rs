@@ -44,14 +44,22 @@ impl<K: Hash + Eq + Clone, V: Clone> Flights<K, V> {
 
     /// The outcome of the flight for `key`, running `work` if there is no
     /// flight yet (or its runner was cancelled); `true` with it if this
-    /// call ran the work.
-    pub async fn share<F, Fut>(&self, key: K, work: F) -> (V, bool)
+    /// call ran the work. `joined` is called at once if a flight was
+    /// already in progress.
+    pub async fn share<F, Fut>(&self, key: K, joined: impl FnOnce(), work: F) -> (V, bool)
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = V>,
     {
         // Join the flight, or start it.
-        let cell = lock(&self.map).entry(key.clone()).or_default().clone();
+        let (cell, existed) = {
+            let mut map = lock(&self.map);
+            let existed = map.contains_key(&key);
+            (map.entry(key.clone()).or_default().clone(), existed)
+        };
+        if existed {
+            joined();
+        }
         let seat = Seat {
             flights: self,
             key,
@@ -175,6 +183,7 @@ mod tests {
     fn concurrent_requests_for_one_key_run_the_work_once() {
         let flights = Flights::<&str, u32>::new();
         let runs = std::cell::Cell::new(0);
+        let joins = std::cell::Cell::new(0);
         let (open, gate) = async_channel::bounded::<()>(1);
         let work = || async {
             runs.set(runs.get() + 1);
@@ -182,9 +191,9 @@ mod tests {
             7
         };
         let outcomes = future::block_on(async {
-            let a = flights.share("k", work);
-            let b = flights.share("k", work);
-            let c = flights.share("other", || async { 8 });
+            let a = flights.share("k", || panic!("the first starts the flight"), work);
+            let b = flights.share("k", || joins.set(joins.get() + 1), work);
+            let c = flights.share("other", || {}, || async { 8 });
             let release = async {
                 // Let every participant join before the work ends.
                 future::yield_now().await;
@@ -195,11 +204,11 @@ mod tests {
             [a, b, c]
         });
         assert_eq!(outcomes, [(7, true), (7, false), (8, true)]);
-        assert_eq!(runs.get(), 1);
+        assert_eq!((runs.get(), joins.get()), (1, 1));
         // Finished flights are gone: the next request runs the work again.
         assert_eq!(flights.len(), 0);
         assert_eq!(
-            future::block_on(flights.share("k", || async { 9 })),
+            future::block_on(flights.share("k", || {}, || async { 9 })),
             (9, true)
         );
     }
@@ -208,7 +217,7 @@ mod tests {
     fn a_cancelled_runner_leaves_nothing_behind() {
         let flights = Flights::<&str, u32>::new();
         future::block_on(async {
-            let mut stuck = Box::pin(flights.share("k", future::pending::<u32>));
+            let mut stuck = Box::pin(flights.share("k", || {}, future::pending::<u32>));
             assert!(future::poll_once(&mut stuck).await.is_none());
             assert_eq!(flights.len(), 1);
             drop(stuck);

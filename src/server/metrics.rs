@@ -82,7 +82,7 @@ pub(crate) struct Metrics {
     bytes_counted: AtomicU64,
     /// Answers served from the cache.
     cache_hits: AtomicU64,
-    /// Requests that shared another request's fetch.
+    /// Requests that joined another request's fetch in flight.
     shared_fetches: AtomicU64,
     /// Connections refused because the table or their address was full.
     refused_connections: AtomicU64,
@@ -138,7 +138,7 @@ impl Metrics {
         self.cache_hits.fetch_add(1, Relaxed);
     }
 
-    /// Counts a request that shared another's fetch.
+    /// Counts a request that joined another's fetch in flight.
     pub fn shared_fetch(&self) {
         self.shared_fetches.fetch_add(1, Relaxed);
     }
@@ -226,7 +226,7 @@ impl Metrics {
             (
                 "netcount_shared_fetches_total",
                 "counter",
-                "Requests answered by another identical request's fetch in flight.",
+                "Requests that joined an identical request's fetch in flight.",
                 self.shared_fetches.load(Relaxed),
             ),
             (

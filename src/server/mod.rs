@@ -96,7 +96,6 @@ use async_executor::Executor;
 use async_io::Timer;
 use async_lock::Semaphore;
 use async_net::TcpListener;
-use futures_lite::future;
 
 use crate::client::Client;
 use crate::deadline;
@@ -365,17 +364,26 @@ impl Server {
             }
         };
 
+        // Accept in a task like any other, so that whichever thread is free
+        // runs it.
+        let accepting = executor.spawn(accept_loop(
+            executor.clone(),
+            listener,
+            app.clone(),
+            signals.clone(),
+        ));
+        drop(signals);
+
         executor
             .run(async {
-                // Accept until told to stop.
-                let accepting = accept_loop(&executor, &listener, &app, &signals);
-                future::or(accepting, shutdown).await;
+                // Serve until told to stop.
+                shutdown.await;
 
-                // Stop accepting; tell connections; wait for them (bounded).
+                // Stop accepting (the task owns the listener); tell
+                // connections; wait for them (bounded).
                 let began = Instant::now();
-                drop(listener);
+                accepting.cancel().await;
                 drop(stop_tx);
-                drop(signals);
                 let cut_at = began + grace.saturating_sub(last_write);
                 if deadline::until(cut_at, alive_rx.recv()).await.is_err() {
                     // Out of time: what is still running answers 503.
@@ -437,10 +445,10 @@ impl Workers {
 /// Accepts connections forever, one task each; a connection that gets no
 /// place in the table is answered 503 and closed.
 async fn accept_loop(
-    executor: &Arc<Executor<'static>>,
-    listener: &TcpListener,
-    app: &Arc<App>,
-    signals: &Signals,
+    executor: Arc<Executor<'static>>,
+    listener: TcpListener,
+    app: Arc<App>,
+    signals: Signals,
 ) {
     let refusing = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     loop {

@@ -177,13 +177,11 @@ async fn count(
     }
 
     // Share the fetch of an identical request in flight, or fetch.
+    let joined = || app.metrics.shared_fetch();
     let (fetched, ran) = app
         .flights
-        .share(key.clone(), || fetch(app, request, url, counter))
+        .share(key.clone(), joined, || fetch(app, request, url, counter))
         .await;
-    if !ran {
-        app.metrics.shared_fetch();
-    }
     let (reply, detail) = match fetched.result {
         Ok(report) => {
             if ran {

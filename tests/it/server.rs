@@ -864,3 +864,7 @@ fn the_serve_command_refuses_bad_flags() {
     assert_eq!(output.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&output.stdout).contains("--allow-addr"));
 }
+
+mod answers;
+mod attacks;
+mod operations;
