@@ -14,7 +14,7 @@ use super::metrics::RouteLabel;
 use super::reply::Reply;
 use super::request::read_request;
 use super::routes::{respond, Answer};
-use super::table::{Phase, Place};
+use super::table::{Kick, Phase, Place};
 use super::App;
 use crate::deadline;
 
@@ -24,12 +24,11 @@ const LINGER: Duration = Duration::from_secs(2);
 /// Most bytes dropped while lingering.
 const LINGER_BYTES: usize = 64 * 1024;
 
-/// The server's shutdown, as every connection sees it.
+/// The server's shutdown, as every connection sees it (besides the
+/// table's `stopping`, which closes idle connections at once and busy ones
+/// after their current answer).
 #[derive(Debug, Clone)]
 pub(crate) struct Signals {
-    /// Closed when shutdown starts: idle connections close at once, busy
-    /// ones after their current answer.
-    pub stop: Receiver<()>,
     /// Closed when the grace is nearly over: answers still being worked
     /// on are replaced by a 503.
     pub cut: Receiver<()>,
@@ -42,12 +41,15 @@ pub(crate) struct Signals {
 
 /// How waiting for the next request ended.
 enum Wait {
-    /// Bytes have arrived.
+    /// Bytes have arrived (into the buffer).
     Data,
     /// The client closed, the idle timeout passed, the table needed the
     /// place, or the server is shutting down: close without an answer.
     Done,
 }
+
+/// How many bytes a wait for the next request reads at once.
+const WAIT_READ: usize = 4096;
 
 /// How reading a head ended, short of a request.
 enum Unread {
@@ -67,35 +69,23 @@ pub(crate) async fn serve(
 ) {
     let limits = &app.limits;
     let _ = stream.set_nodelay(true);
-    let accepted = Instant::now();
     // Bytes read but not yet handled (a pipelined next request).
     let mut buf = Vec::new();
     let mut served = 0;
     loop {
-        // Wait for the next request to start; the first must be complete
-        // within the head timeout of the accept, later ones within the head
-        // timeout of their first byte.
-        let first = served == 0;
+        // Wait for the next request to start. How long it may take is the
+        // table's business (its sweep kicks a connection whose time is
+        // up): here the wait ends on data, a close, or a kick.
         if buf.is_empty() {
-            let idle_until = if first {
-                accepted + limits.head_timeout
-            } else {
-                Instant::now() + limits.idle_timeout
-            };
-            if let Wait::Done = wait_for_data(&stream, idle_until, &shutdown.stop, &place).await {
+            if let Wait::Done = wait_for_data(&mut stream, &mut buf, &place.kicked).await {
                 return;
             }
         }
         place.set(Phase::Head);
         let started = Instant::now();
-        let head_deadline = if first {
-            accepted + limits.head_timeout
-        } else {
-            started + limits.head_timeout
-        };
 
-        // Read and check the head, within its time limit and unless the
-        // table needs the place; a refusal ends the connection.
+        // Read and check the head, unless kicked meanwhile (too slow); a
+        // refusal ends the connection.
         let read = async {
             match read_request(&mut stream, &mut buf, limits).await {
                 Ok(Some(request)) => Ok(request),
@@ -105,30 +95,24 @@ pub(crate) async fn serve(
         };
         let kicked = async {
             let _ = place.kicked.recv().await;
-            let message = format!(
-                "the server is busy, and the request head did not arrive within {:?}",
-                limits.busy_head_timeout
-            );
-            Err(Unread::Refused(Reply::error(
-                408,
-                "request_timeout",
-                &message,
-            )))
-        };
-        let read = deadline::until(head_deadline, future::or(read, kicked)).await;
-        let request = match read {
-            Ok(Ok(request)) => request,
-            Ok(Err(Unread::Gone)) => return,
-            Ok(Err(Unread::Refused(refusal))) => {
-                return refuse_logged(stream, peer, &app, refusal, started, None).await
-            }
-            Err(deadline::Elapsed) => {
-                let message = format!(
+            let message = match place.why() {
+                Kick::BusyHead => format!(
+                    "the server is busy, and the request head did not arrive within {:?}",
+                    limits.busy_head_timeout
+                ),
+                _ => format!(
                     "the request head did not arrive within {:?}",
                     limits.head_timeout
-                );
-                let refusal = Reply::error(408, "request_timeout", &message);
-                return refuse_logged(stream, peer, &app, refusal, started, None).await;
+                ),
+            };
+            let refusal = Reply::error(408, "request_timeout", &message);
+            Err(Unread::Refused(refusal))
+        };
+        let request = match future::or(read, kicked).await {
+            Ok(request) => request,
+            Err(Unread::Gone) => return,
+            Err(Unread::Refused(refusal)) => {
+                return refuse_logged(stream, peer, &app, refusal, started, None).await
             }
         };
         place.set(Phase::Busy);
@@ -148,7 +132,7 @@ pub(crate) async fn serve(
         // Write it; the last answer on a connection says so.
         let last = !request.keep_alive
             || served >= limits.max_requests_per_connection
-            || shutdown.stop.is_closed();
+            || app.table.is_stopping();
         let bytes = answer.reply.to_bytes(request.method == "HEAD", last);
         let written = write_within(&mut stream, &bytes, write_timeout).await;
         let target = request.target();
@@ -167,7 +151,10 @@ pub(crate) async fn serve(
         if last {
             return close_gracefully(stream).await;
         }
-        place.set(Phase::Idle);
+        if !place.set_idle() {
+            // The server stopped while this answer was written.
+            return close_gracefully(stream).await;
+        }
     }
 }
 
@@ -257,29 +244,28 @@ pub(crate) async fn refuse_within(
     refuse(stream, &bytes, timeout).await;
 }
 
-/// Waits until the client sends something, closes, stays idle past
-/// `until`, the table needs the place, or the server stops.
-async fn wait_for_data(
-    stream: &TcpStream,
-    until: Instant,
-    stop: &Receiver<()>,
-    place: &Place,
-) -> Wait {
+/// Waits until the client sends something (read into `buf`), closes, or
+/// is kicked (idle too long, the table needs the place, or the server
+/// stops).
+async fn wait_for_data(stream: &mut TcpStream, buf: &mut Vec<u8>, kicked: &Receiver<()>) -> Wait {
     let data = async {
-        match stream.peek(&mut [0; 1]).await {
-            Ok(n) if n > 0 => Wait::Data,
+        // Read straight into the buffer: no separate readiness check, so
+        // a request that arrives costs one read.
+        let mut chunk = [0; WAIT_READ];
+        match stream.read(&mut chunk).await {
+            Ok(n) if n > 0 => {
+                buf.extend_from_slice(&chunk[..n]);
+                Wait::Data
+            }
             _ => Wait::Done,
         }
     };
-    let stopping = async {
-        // Nothing is ever sent: `recv` returns when a channel closes.
-        future::or(stop.recv(), place.kicked.recv()).await.ok();
+    let kicked = async {
+        // Nothing is ever sent: `recv` returns when the channel closes.
+        let _ = kicked.recv().await;
         Wait::Done
     };
-    // Idle past `until`: done as well.
-    deadline::until(until, future::or(data, stopping))
-        .await
-        .unwrap_or(Wait::Done)
+    future::or(data, kicked).await
 }
 
 /// Writes `bytes` unless the client stops reading for `timeout`.

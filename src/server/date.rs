@@ -16,8 +16,6 @@ struct Civil {
     second: u64,
     /// 0 = Sunday.
     weekday: u64,
-    /// Milliseconds within the second.
-    millis: u32,
 }
 
 /// Splits a time since the Unix epoch into civil UTC fields.
@@ -51,7 +49,6 @@ fn civil(since_epoch: Duration) -> Civil {
         second: of_day % 60,
         // 1970-01-01 was a Thursday.
         weekday: (days as u64 + 4) % 7,
-        millis: since_epoch.subsec_millis(),
     }
 }
 
@@ -97,13 +94,26 @@ pub(crate) fn http_date() -> String {
     })
 }
 
-/// `2024-05-01T12:34:56.789Z`, for log lines.
+/// `2024-05-01T12:34:56.789Z`, for log lines. The part up to the second
+/// is formatted at most once a second per thread.
 pub(crate) fn rfc3339(time: SystemTime) -> String {
-    let c = civil(since_epoch(time));
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        c.year, c.month, c.day, c.hour, c.minute, c.second, c.millis
-    )
+    thread_local! {
+        /// The last second formatted, and its text up to the seconds.
+        static LAST: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
+    }
+    let since = since_epoch(time);
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != since.as_secs() {
+            let c = civil(since);
+            let text = format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+                c.year, c.month, c.day, c.hour, c.minute, c.second
+            );
+            *last = (since.as_secs(), text);
+        }
+        format!("{}.{:03}Z", last.1, since.subsec_millis())
+    })
 }
 
 #[cfg(test)]

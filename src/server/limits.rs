@@ -32,7 +32,9 @@ pub struct Limits {
     pub max_headers: usize,
     /// Time for a whole request head to arrive, counted from the
     /// connection's accept for the first request and from its first byte
-    /// for later ones (408 after, which stops slow-drip clients).
+    /// for later ones (408 after, which stops slow-drip clients). This and
+    /// the other timeouts of waiting connections are checked a few times
+    /// a second (a quarter of the shortest, at most every 250 ms).
     pub head_timeout: Duration,
     /// Most connections served at once. When the table is full, a new
     /// connection first makes room by closing the connection that has been

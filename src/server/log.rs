@@ -5,7 +5,7 @@
 //! A stderr that cannot keep up (a full pipe) then costs dropped lines,
 //! counted and reported, never a stalled server.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::str::FromStr;
@@ -21,6 +21,12 @@ use crate::json;
 
 /// Lines waiting to be written, at most.
 const BACKLOG: usize = 4096;
+
+/// Bytes of lines gathered into one write, at most (a line may pass it).
+const BATCH_BYTES: usize = 64 * 1024;
+
+/// The writer's pause after each write.
+const GATHER: Duration = Duration::from_millis(10);
 
 /// The access log's format (`--access-log`).
 ///
@@ -114,22 +120,29 @@ impl Entry<'_> {
         match format {
             AccessLog::Off => String::new(),
             AccessLog::Text => {
-                let mut line = format!(
-                    "{time} {} {} {} {} {} {:.1}ms upstream={}",
+                let mut line = String::with_capacity(128 + self.target.len());
+                // Writing to a String cannot fail.
+                let _ = write!(
+                    line,
+                    "{time} {} {} {} {} {} {:.1}ms upstream=",
                     self.client,
                     self.method,
                     self.target,
                     self.status,
                     self.bytes,
                     millis(self.duration),
-                    self.upstream
-                        .map_or("-".to_string(), |d| format!("{:.1}ms", millis(d)))
                 );
+                match self.upstream {
+                    Some(d) => {
+                        let _ = write!(line, "{:.1}ms", millis(d));
+                    }
+                    None => line.push('-'),
+                }
                 if let Some(cache) = self.cache {
-                    line.push_str(&format!(" cache={cache}"));
+                    let _ = write!(line, " cache={cache}");
                 }
                 if let Some(detail) = self.detail {
-                    line.push_str(&format!(" detail={}", json::string(detail)));
+                    let _ = write!(line, " detail={}", json::string(detail));
                 }
                 line
             }
@@ -230,9 +243,17 @@ impl Writer {
             .spawn(move || {
                 let _done = done_tx;
                 let stderr = std::io::stderr();
-                while let Ok(line) = self.lines.recv_blocking() {
+                while let Ok(mut batch) = self.lines.recv_blocking() {
+                    // Take whatever else is queued: one write for many
+                    // lines when they come fast.
+                    while batch.len() < BATCH_BYTES {
+                        match self.lines.try_recv() {
+                            Ok(line) => batch.push_str(&line),
+                            Err(_) => break,
+                        }
+                    }
                     let mut out = stderr.lock();
-                    let _ = out.write_all(line.as_bytes());
+                    let _ = out.write_all(batch.as_bytes());
                     let dropped = self.dropped.swap(0, Ordering::Relaxed);
                     if dropped > 0 {
                         let _ = writeln!(
@@ -240,6 +261,10 @@ impl Writer {
                             "netcount: {dropped} access log lines dropped (stderr too slow)"
                         );
                     }
+                    drop(out);
+                    // Let lines gather: under load, one write (and one
+                    // wake-up of this thread) per pause, not per line.
+                    thread::sleep(GATHER);
                 }
             })?;
         Ok(Running { done })

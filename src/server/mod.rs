@@ -37,9 +37,9 @@
 //! | `metrics.rs` | `/metrics` in the Prometheus text format |
 //!
 //! The server brings its own executor (async-executor) for the connection
-//! tasks and runs it inside [`Server::run_until`], on the calling thread
-//! and [`Config::threads`]` - 1` more, so any executor (or a plain
-//! `block_on`, as below) can drive it; it needs no CLI crate. A count
+//! tasks and runs it on [`Config::threads`] threads of its own from
+//! [`Server::run_until`], so any executor (or a plain `block_on`, as below)
+//! can drive it; it needs no CLI crate. A count
 //! steps aside every 256 KiB, so a long one never holds a thread for long.
 //!
 //! # Example
@@ -159,7 +159,8 @@ pub struct Config {
     /// Bounds on clients and fetches.
     pub limits: Limits,
     /// Threads that run the connections (default: the available cores;
-    /// 0 counts as 1). The thread calling [`Server::run_until`] is one.
+    /// 0 counts as 1). The thread calling [`Server::run_until`] is not one
+    /// of them: it only watches for the shutdown.
     pub threads: usize,
     /// How long a count is answered from memory after it was fetched
     /// (default zero: off). Identical requests in flight share one fetch
@@ -266,7 +267,9 @@ impl Server {
         let table = Table::new(Bounds {
             max: limits.max_connections.max(1),
             per_ip: limits.max_connections_per_ip.max(1),
+            head_timeout: limits.head_timeout,
             busy_head_timeout: limits.busy_head_timeout,
+            idle_timeout: limits.idle_timeout,
         });
         let (log, log_writer) = log::Logger::new(config.access_log);
         let app = App {
@@ -313,7 +316,8 @@ impl Server {
     /// are replaced by a 503, and it returns within the grace.
     ///
     /// Connections are served by tasks on an executor of its own, run by
-    /// the calling thread and `threads - 1` more ([`Config::threads`]).
+    /// [`Config::threads`] threads of its own; the calling thread only
+    /// waits for `shutdown` and keeps the grace.
     ///
     /// # Example
     ///
@@ -341,22 +345,22 @@ impl Server {
         let grace = app.limits.shutdown_grace;
         let last_write = (grace / 5).min(LAST_WRITE);
 
-        // Closed (by dropping the sender) when shutdown starts.
-        let (stop_tx, stop) = channel::bounded::<()>(1);
         // Closed when the grace is nearly over.
         let (cut_tx, cut) = channel::bounded::<()>(1);
         // Closed when the last connection's sender is dropped.
         let (alive_tx, alive_rx) = channel::bounded::<()>(1);
         let signals = Signals {
-            stop,
             cut,
             cut_write: last_write,
             _alive: alive_tx,
         };
 
-        // The other threads run the same executor until the end.
+        // Worker threads run the executor until the end. The calling
+        // thread runs none of its tasks: it only watches for the shutdown
+        // and keeps the time, so a long step of some task cannot delay
+        // either.
         let (workers_stop, workers_stopped) = channel::bounded::<()>(1);
-        let workers = match Workers::start(&executor, threads - 1, workers_stopped) {
+        let workers = match Workers::start(&executor, threads, workers_stopped) {
             Ok(workers) => workers,
             Err(error) => {
                 app.log.close();
@@ -364,7 +368,7 @@ impl Server {
             }
         };
 
-        // Accept in a task like any other, so that whichever thread is free
+        // Accept in a task like any other, so that whichever worker is free
         // runs it.
         let accepting = executor.spawn(accept_loop(
             executor.clone(),
@@ -373,28 +377,28 @@ impl Server {
             signals.clone(),
         ));
         drop(signals);
+        // Time out connections that wait too long, a few times a second.
+        let sweeping = executor.spawn(sweep_loop(app.table.clone()));
 
-        executor
-            .run(async {
-                // Serve until told to stop.
-                shutdown.await;
+        // Serve until told to stop.
+        shutdown.await;
 
-                // Stop accepting (the task owns the listener); tell
-                // connections; wait for them (bounded).
-                let began = Instant::now();
-                accepting.cancel().await;
-                drop(stop_tx);
-                let cut_at = began + grace.saturating_sub(last_write);
-                if deadline::until(cut_at, alive_rx.recv()).await.is_err() {
-                    // Out of time: what is still running answers 503.
-                    drop(cut_tx);
-                    let _ = deadline::until(began + grace, alive_rx.recv()).await;
-                }
-            })
-            .await;
+        // Stop accepting (the task owns the listener); tell connections;
+        // wait for them, within the grace.
+        let began = Instant::now();
+        let end = began + grace;
+        let _ = deadline::until(end, accepting.cancel()).await;
+        app.table.stop();
+        let cut_at = began + grace.saturating_sub(last_write);
+        if deadline::until(cut_at, alive_rx.recv()).await.is_err() {
+            // Out of time: what is still running answers 503.
+            drop(cut_tx);
+            let _ = deadline::until(end, alive_rx.recv()).await;
+        }
+        drop(sweeping);
 
-        // Let the other threads go; a thread still inside a long step of
-        // a task is not waited for.
+        // Let the workers go; one still inside a long step of a task is
+        // not waited for.
         drop(workers_stop);
         workers.wait(Duration::from_millis(100));
         app.log.close();
@@ -403,7 +407,7 @@ impl Server {
     }
 }
 
-/// The threads that run the executor besides the one in `run_until`.
+/// The threads that run the executor.
 #[derive(Debug)]
 struct Workers {
     /// Disconnected when every worker thread has ended.
@@ -439,6 +443,15 @@ impl Workers {
     /// Waits up to `limit` for every worker to end.
     fn wait(self, limit: Duration) {
         let _ = self.done.recv_timeout(limit);
+    }
+}
+
+/// Sweeps the connection table forever (see [`Table::sweep`]).
+async fn sweep_loop(table: Arc<Table>) {
+    let every = table.sweep_every();
+    loop {
+        Timer::after(every).await;
+        table.sweep(Instant::now());
     }
 }
 

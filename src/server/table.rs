@@ -1,5 +1,5 @@
-//! The connection table: who holds a place, and who gives it up when a
-//! new connection needs one.
+//! The connection table: who holds a place, who gives it up when a new
+//! connection needs one, and whose time is up.
 //!
 //! Every served connection has an entry, in one of four phases:
 //!
@@ -23,12 +23,21 @@
 //!    A `Busy` connection is never closed to make room, nor a `New` one
 //!    before rule 2 applies (its first request may be on its way).
 //!
+//! The timeouts of waiting connections are kept here too: a periodic
+//! [`Table::sweep`] tells a connection whose first head has not arrived
+//! within `head_timeout` of its accept (or a later head within
+//! `head_timeout` of its first byte), or that stayed `Idle` past
+//! `idle_timeout`, to give up, and applies rule 2 as well. One sweep a
+//! fraction of a second for the whole table is much cheaper than a timer
+//! per request (each timer wakes the I/O reactor twice).
+//!
 //! Telling a connection to give up is *kicking* it: its entry leaves the
-//! table at once (so the place is free at once) and its kick channel is
-//! closed, which wakes whatever it is waiting for.
+//! table at once (so the place is free at once), the reason is recorded,
+//! and its kick channel is closed, which wakes whatever it is waiting for.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -36,6 +45,7 @@ use async_channel::{Receiver, Sender};
 
 /// What a connection is doing, as far as admission cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub(crate) enum Phase {
     /// Accepted, nothing received yet.
     New,
@@ -46,6 +56,50 @@ pub(crate) enum Phase {
     Head,
     /// Answering a request: never closed to make room.
     Busy,
+}
+
+impl Phase {
+    /// The phase stored as `value`.
+    fn from_u8(value: u8) -> Phase {
+        match value {
+            0 => Phase::New,
+            1 => Phase::Idle,
+            2 => Phase::Head,
+            _ => Phase::Busy,
+        }
+    }
+}
+
+/// Why a connection was kicked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Kick {
+    /// Not kicked.
+    None,
+    /// It was the longest idle, and the table was full.
+    Room,
+    /// The server is stopping.
+    Stop,
+    /// Idle past `idle_timeout`.
+    Idle,
+    /// Its head did not arrive within `head_timeout`.
+    Head,
+    /// Its head did not arrive within `busy_head_timeout`, under pressure.
+    BusyHead,
+}
+
+impl Kick {
+    /// The reason stored as `value`.
+    fn from_u8(value: u8) -> Kick {
+        match value {
+            1 => Kick::Room,
+            2 => Kick::Stop,
+            3 => Kick::Idle,
+            4 => Kick::Head,
+            5 => Kick::BusyHead,
+            _ => Kick::None,
+        }
+    }
 }
 
 /// Why a connection was not admitted.
@@ -64,8 +118,26 @@ pub(crate) struct Bounds {
     pub max: usize,
     /// Most entries per client address.
     pub per_ip: usize,
+    /// Time for a request head to arrive: from the accept for the first,
+    /// from its first byte for later ones.
+    pub head_timeout: Duration,
     /// The head timeout under pressure.
     pub busy_head_timeout: Duration,
+    /// Time an idle connection may wait for its next request.
+    pub idle_timeout: Duration,
+}
+
+/// A connection's phase and since when, updated by the connection without
+/// taking the table's lock (it changes three times per request).
+#[derive(Debug)]
+struct State {
+    /// The current [`Phase`], as `u8`.
+    phase: AtomicU8,
+    /// When it began, in microseconds since the table's epoch (for a head
+    /// that follows `New`: the accept).
+    since: AtomicU64,
+    /// Why it was kicked, as a [`Kick`]; set before its channel closes.
+    kick: AtomicU8,
 }
 
 /// One connection's entry.
@@ -73,12 +145,22 @@ pub(crate) struct Bounds {
 struct Entry {
     /// The client's address, to find its per-address count on removal.
     ip: IpAddr,
-    /// The current phase.
-    phase: Phase,
-    /// When the current phase began.
-    since: Instant,
+    /// Phase and since when, shared with the connection's [`Place`].
+    state: Arc<State>,
     /// Closed to kick the connection.
     kick: Sender<()>,
+}
+
+impl Entry {
+    /// The phase now.
+    fn phase(&self) -> Phase {
+        Phase::from_u8(self.state.phase.load(Ordering::Acquire))
+    }
+
+    /// Microseconds since the table's epoch at which the phase began.
+    fn since(&self) -> u64 {
+        self.state.since.load(Ordering::Acquire)
+    }
 }
 
 /// The table's state, behind one lock.
@@ -108,10 +190,23 @@ impl Inner {
         Some(entry)
     }
 
-    /// Removes an entry and wakes its connection.
-    fn kick(&mut self, id: u64) {
+    /// Removes an entry and wakes its connection, saying why.
+    fn kick(&mut self, id: u64, why: Kick) {
         if let Some(entry) = self.remove(id) {
+            entry.state.kick.store(why as u8, Ordering::Release);
             entry.kick.close();
+        }
+    }
+
+    /// Kicks every entry `why` picks.
+    fn kick_where(&mut self, why: impl Fn(&Entry) -> Option<Kick>) {
+        let picked: Vec<(u64, Kick)> = self
+            .entries
+            .iter()
+            .filter_map(|(&id, entry)| why(entry).map(|kick| (id, kick)))
+            .collect();
+        for (id, kick) in picked {
+            self.kick(id, kick);
         }
     }
 }
@@ -121,6 +216,11 @@ impl Inner {
 pub(crate) struct Table {
     /// The bounds.
     bounds: Bounds,
+    /// The origin of every entry's `since`.
+    epoch: Instant,
+    /// Set once the server stops: no connection waits for another
+    /// request.
+    stopping: AtomicBool,
     /// The entries.
     inner: Mutex<Inner>,
 }
@@ -133,6 +233,8 @@ pub(crate) struct Place {
     table: Arc<Table>,
     /// This connection's id.
     id: u64,
+    /// Its phase, shared with its entry.
+    state: Arc<State>,
     /// Closed when the connection is kicked.
     pub kicked: Receiver<()>,
 }
@@ -142,6 +244,8 @@ impl Table {
     pub fn new(bounds: Bounds) -> Table {
         Table {
             bounds,
+            epoch: Instant::now(),
+            stopping: AtomicBool::new(false),
             inner: Mutex::new(Inner::default()),
         }
     }
@@ -158,10 +262,64 @@ impl Table {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// `time` in microseconds since the epoch.
+    fn micros(&self, time: Instant) -> u64 {
+        micros(time.saturating_duration_since(self.epoch))
+    }
+
+    /// How often [`Table::sweep`] should run: a quarter of the shortest
+    /// timeout, between 10 ms and 250 ms.
+    pub fn sweep_every(&self) -> Duration {
+        let b = &self.bounds;
+        let shortest = b.head_timeout.min(b.busy_head_timeout).min(b.idle_timeout);
+        (shortest / 4).clamp(Duration::from_millis(10), Duration::from_millis(250))
+    }
+
+    /// Kicks the connections whose time is up at `now` (see the module
+    /// documentation).
+    pub fn sweep(&self, now: Instant) {
+        let b = self.bounds;
+        let now = self.micros(now);
+        let (head, busy_head, idle) = (
+            micros(b.head_timeout),
+            micros(b.busy_head_timeout),
+            micros(b.idle_timeout),
+        );
+        let mut inner = self.lock();
+        let pressure = inner.entries.len() >= pressure(b.max);
+        inner.kick_where(|entry| {
+            let age = now.saturating_sub(entry.since());
+            match entry.phase() {
+                Phase::New | Phase::Head if age >= head => Some(Kick::Head),
+                Phase::New | Phase::Head if pressure && age >= busy_head => Some(Kick::BusyHead),
+                Phase::Idle if age >= idle => Some(Kick::Idle),
+                _ => None,
+            }
+        });
+    }
+
+    /// The server stops: from now on no connection waits for another
+    /// request, and those waiting now (new or idle) are kicked.
+    pub fn stop(&self) {
+        let mut inner = self.lock();
+        // Under the lock: a connection that becomes idle after this sees
+        // the flag; one that became idle before is kicked here.
+        self.stopping.store(true, Ordering::SeqCst);
+        inner.kick_where(|entry| {
+            matches!(entry.phase(), Phase::New | Phase::Idle).then_some(Kick::Stop)
+        });
+    }
+
+    /// Whether the server is stopping.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
     /// Gives a new connection from `ip` a place, applying the three rules
     /// of the module documentation (which may kick other connections).
     pub fn admit(self: &Arc<Self>, ip: IpAddr, now: Instant) -> Result<Place, Full> {
         let bounds = self.bounds;
+        let now = self.micros(now);
         let mut inner = self.lock();
 
         // Rule 1: the per-address cap.
@@ -171,18 +329,12 @@ impl Table {
 
         // Rule 2: under pressure, slow heads give up.
         if inner.entries.len() >= pressure(bounds.max) {
-            let overdue: Vec<u64> = inner
-                .entries
-                .iter()
-                .filter(|(_, e)| {
-                    matches!(e.phase, Phase::New | Phase::Head)
-                        && now.saturating_duration_since(e.since) >= bounds.busy_head_timeout
-                })
-                .map(|(&id, _)| id)
-                .collect();
-            for id in overdue {
-                inner.kick(id);
-            }
+            let limit = micros(bounds.busy_head_timeout);
+            inner.kick_where(|entry| {
+                let slow = matches!(entry.phase(), Phase::New | Phase::Head)
+                    && now.saturating_sub(entry.since()) >= limit;
+                slow.then_some(Kick::BusyHead)
+            });
         }
 
         // Rule 3: full, so the longest idle connection makes room.
@@ -190,11 +342,11 @@ impl Table {
             let idlest = inner
                 .entries
                 .iter()
-                .filter(|(_, e)| e.phase == Phase::Idle)
-                .min_by_key(|(_, e)| e.since)
+                .filter(|(_, e)| e.phase() == Phase::Idle)
+                .min_by_key(|(_, e)| e.since())
                 .map(|(&id, _)| id);
             match idlest {
-                Some(id) => inner.kick(id),
+                Some(id) => inner.kick(id, Kick::Room),
                 None => return Err(Full::Table),
             }
         }
@@ -203,10 +355,14 @@ impl Table {
         let id = inner.next_id;
         inner.next_id += 1;
         let (kick, kicked) = async_channel::bounded(1);
+        let state = Arc::new(State {
+            phase: AtomicU8::new(Phase::New as u8),
+            since: AtomicU64::new(now),
+            kick: AtomicU8::new(Kick::None as u8),
+        });
         let entry = Entry {
             ip,
-            phase: Phase::New,
-            since: now,
+            state: state.clone(),
             kick,
         };
         inner.entries.insert(id, entry);
@@ -214,9 +370,15 @@ impl Table {
         Ok(Place {
             table: self.clone(),
             id,
+            state,
             kicked,
         })
     }
+}
+
+/// A duration in whole microseconds (saturating).
+fn micros(duration: Duration) -> u64 {
+    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
 }
 
 /// The size from which the table is under pressure: three-quarters full.
@@ -225,13 +387,30 @@ fn pressure(max: usize) -> usize {
 }
 
 impl Place {
-    /// Records that the connection entered `phase`, now.
+    /// Records that the connection entered `phase`, now. A head that
+    /// follows `New` keeps the accept as its start: the first head's
+    /// timeout counts from the accept.
     pub fn set(&self, phase: Phase) {
-        let mut inner = self.table.lock();
-        if let Some(entry) = inner.entries.get_mut(&self.id) {
-            entry.phase = phase;
-            entry.since = Instant::now();
+        let was = Phase::from_u8(self.state.phase.load(Ordering::Acquire));
+        if !(was == Phase::New && phase == Phase::Head) {
+            let now = self.table.micros(Instant::now());
+            self.state.since.store(now, Ordering::Release);
         }
+        self.state.phase.store(phase as u8, Ordering::Release);
+    }
+
+    /// Records that the connection waits for its next request; `false`
+    /// if the server is stopping, so it should close instead.
+    pub fn set_idle(&self) -> bool {
+        self.set(Phase::Idle);
+        // After the store: either `Table::stop` saw it idle and kicks it,
+        // or this sees the flag.
+        !self.table.is_stopping()
+    }
+
+    /// Why the connection was kicked ([`Kick::None`] if it was not).
+    pub fn why(&self) -> Kick {
+        Kick::from_u8(self.state.kick.load(Ordering::Acquire))
     }
 
     /// Whether the connection was kicked (and should close).
@@ -255,12 +434,18 @@ mod tests {
         Arc::new(Table::new(Bounds {
             max,
             per_ip,
+            head_timeout: Duration::from_secs(10),
             busy_head_timeout: Duration::from_secs(2),
+            idle_timeout: Duration::from_secs(15),
         }))
     }
 
     fn ip(last: u8) -> IpAddr {
         IpAddr::from([127, 0, 0, last])
+    }
+
+    fn secs(n: u64) -> Duration {
+        Duration::from_secs(n)
     }
 
     #[test]
@@ -286,9 +471,10 @@ mod tests {
         let young = table.admit(ip(2), start).unwrap();
         old.set(Phase::Idle);
         young.set(Phase::Idle);
-        table.lock().entries.get_mut(&young.id).unwrap().since += Duration::from_millis(10);
+        young.state.since.fetch_add(10_000, Ordering::SeqCst);
         let newcomer = table.admit(ip(3), Instant::now()).unwrap();
         assert!(old.is_kicked());
+        assert_eq!(old.why(), Kick::Room);
         assert!(!busy.is_kicked() && !young.is_kicked() && !newcomer.is_kicked());
         assert_eq!(table.len(), 3);
         // A kicked place is already free: dropping it changes nothing.
@@ -304,8 +490,9 @@ mod tests {
         for place in &places {
             place.set(Phase::Busy);
         }
-        let later = now + Duration::from_secs(60);
+        let later = now + secs(60);
         assert_eq!(table.admit(ip(3), later).unwrap_err(), Full::Table);
+        table.sweep(later);
         assert!(places.iter().all(|p| !p.is_kicked()));
     }
 
@@ -318,8 +505,8 @@ mod tests {
         assert_eq!(table.admit(ip(3), now).unwrap_err(), Full::Table);
         assert!(places.iter().all(|p| !p.is_kicked()));
         // Silent past the busy head timeout: they give up.
-        assert!(table.admit(ip(3), now + Duration::from_secs(3)).is_ok());
-        assert!(places.iter().all(|p| p.is_kicked()));
+        assert!(table.admit(ip(3), now + secs(3)).is_ok());
+        assert!(places.iter().all(|p| p.why() == Kick::BusyHead));
     }
 
     #[test]
@@ -331,15 +518,67 @@ mod tests {
             place.set(Phase::Head);
         }
         // Three of four is pressure, but nobody is overdue yet.
-        let soon = Instant::now() + Duration::from_secs(1);
-        let fourth = table.admit(ip(3), soon).unwrap();
+        let fourth = table.admit(ip(3), now + secs(1)).unwrap();
         assert!(places.iter().all(|p| !p.is_kicked()));
         drop(fourth);
         // Past the busy head timeout, every slow head gives up.
-        let late = Instant::now() + Duration::from_secs(3);
-        let _fifth = table.admit(ip(3), late).unwrap();
-        assert!(places.iter().all(|p| p.is_kicked()));
+        let _fifth = table.admit(ip(3), now + secs(3)).unwrap();
+        assert!(places.iter().all(|p| p.why() == Kick::BusyHead));
         assert_eq!(table.len(), 1);
+    }
+
+    #[test]
+    fn the_sweep_applies_every_timeout() {
+        let table = table(8, 8);
+        let t0 = Instant::now();
+        let silent = table.admit(ip(2), t0).unwrap();
+        let slow = table.admit(ip(2), t0).unwrap();
+        slow.set(Phase::Head);
+        let idle = table.admit(ip(2), t0).unwrap();
+        assert!(idle.set_idle());
+        let busy = table.admit(ip(2), t0).unwrap();
+        busy.set(Phase::Busy);
+
+        // Within every timeout (half the table: no pressure).
+        table.sweep(t0 + secs(9));
+        assert_eq!(table.len(), 4);
+        // The first head counts from the accept, though its first byte
+        // came later.
+        table.sweep(t0 + secs(11));
+        assert_eq!((silent.why(), slow.why()), (Kick::Head, Kick::Head));
+        assert_eq!((idle.why(), busy.why()), (Kick::None, Kick::None));
+        table.sweep(t0 + secs(16));
+        assert_eq!((idle.why(), busy.why()), (Kick::Idle, Kick::None));
+    }
+
+    #[test]
+    fn under_pressure_the_sweep_uses_the_busy_head_timeout() {
+        let table = table(4, 4);
+        let t0 = Instant::now();
+        let places: Vec<Place> = (0..3).map(|_| table.admit(ip(2), t0).unwrap()).collect();
+        places[0].set(Phase::Head);
+        places[1].set(Phase::Busy);
+        table.sweep(t0 + secs(1));
+        assert!(places.iter().all(|p| !p.is_kicked()));
+        table.sweep(t0 + secs(3));
+        let whys: Vec<Kick> = places.iter().map(Place::why).collect();
+        assert_eq!(whys, [Kick::BusyHead, Kick::None, Kick::BusyHead]);
+    }
+
+    #[test]
+    fn stopping_kicks_the_waiting_and_spares_the_busy() {
+        let table = table(8, 8);
+        let now = Instant::now();
+        let new = table.admit(ip(2), now).unwrap();
+        let idle = table.admit(ip(2), now).unwrap();
+        assert!(idle.set_idle());
+        let busy = table.admit(ip(2), now).unwrap();
+        busy.set(Phase::Busy);
+        table.stop();
+        assert_eq!((new.why(), idle.why()), (Kick::Stop, Kick::Stop));
+        assert!(!busy.is_kicked());
+        // Done with its answer, the busy one does not wait for another.
+        assert!(!busy.set_idle());
     }
 
     #[test]
@@ -348,7 +587,20 @@ mod tests {
         let now = Instant::now();
         let slow = table.admit(ip(2), now).unwrap();
         slow.set(Phase::Head);
-        let _other = table.admit(ip(3), now + Duration::from_secs(60)).unwrap();
+        let _other = table.admit(ip(3), now + secs(5)).unwrap();
         assert!(!slow.is_kicked());
+    }
+
+    #[test]
+    fn sweeps_run_a_few_times_per_shortest_timeout() {
+        assert_eq!(table(8, 8).sweep_every(), Duration::from_millis(250));
+        let quick = Table::new(Bounds {
+            max: 1,
+            per_ip: 1,
+            head_timeout: Duration::from_millis(100),
+            busy_head_timeout: secs(2),
+            idle_timeout: secs(15),
+        });
+        assert_eq!(quick.sweep_every(), Duration::from_millis(25));
     }
 }
