@@ -32,7 +32,7 @@ Options:
       --allow-private                turn the SSRF guard off (any address, any port)
       --allow-host HOST              fetch only from this host (repeatable)
       --allow-addr IP:PORT           exempt exactly this address from the SSRF guard (repeatable)
-      --threads N                    threads serving connections (default: {threads}, the cores)
+      --threads N                    threads serving connections (default: the cores)
       --max-connections N            connections served at once (default: {max_connections})
       --max-connections-per-ip N     connections from one client address (default: {per_ip})
       --max-head-bytes N             largest request head (default: {max_head_bytes})
@@ -52,7 +52,6 @@ Stops on SIGINT or SIGTERM, letting answers in progress finish (up to {grace} s)
         needle = DEFAULT_NEEDLE,
         listen = config.listen,
         default_url = netcount::DEFAULT_URL,
-        threads = config.threads,
         max_connections = limits.max_connections,
         per_ip = limits.max_connections_per_ip,
         max_head_bytes = limits.max_head_bytes,

@@ -100,10 +100,13 @@ pub(crate) async fn serve(
                     "the server is busy, and the request head did not arrive within {:?}",
                     limits.busy_head_timeout
                 ),
-                _ => format!(
+                Kick::Head => format!(
                     "the request head did not arrive within {:?}",
                     limits.head_timeout
                 ),
+                // Kicked as idle just as the head began: closed like an
+                // idle connection (a client retries such a request).
+                _ => return Err(Unread::Gone),
             };
             let refusal = Reply::error(408, "request_timeout", &message);
             Err(Unread::Refused(refusal))
