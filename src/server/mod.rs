@@ -397,12 +397,14 @@ impl Server {
         }
         drop(sweeping);
 
-        // Let the workers go; one still inside a long step of a task is
-        // not waited for.
+        // Let the workers go, and the log be written, within what is left
+        // of the grace; a worker still inside a long step of a task is not
+        // waited for.
+        let left = |most: Duration| end.saturating_duration_since(Instant::now()).min(most);
         drop(workers_stop);
-        workers.wait(Duration::from_millis(100));
+        workers.wait(left(Duration::from_millis(100)));
         app.log.close();
-        log.wait(Duration::from_millis(500));
+        log.wait(left(Duration::from_millis(500)));
         Ok(())
     }
 }
