@@ -612,7 +612,8 @@ impl Client {
 /// timer raced against the work gets its turn whenever the work waits; a
 /// server that sends forever, as fast as it is read, never makes a read
 /// wait, but the body is counted by [`Body::count_into`](crate::http::Body::count_into),
-/// which steps aside every few reads, and that is the turn this timer needs.
+/// which steps aside every 256 KiB it counts, and that is the turn this timer
+/// needs.
 async fn within_total<T>(
     deadline: Option<Instant>,
     total: Duration,
