@@ -102,7 +102,8 @@ pub(crate) struct Entry<'a> {
     pub status: u16,
     /// Bytes written: head and body.
     pub bytes: usize,
-    /// From the whole head having arrived to the answer written.
+    /// From the first byte of the request (for a connection refused a
+    /// place: from its accept) to the answer written.
     pub duration: Duration,
     /// Time spent on the upstream fetch, if there was one.
     pub upstream: Option<Duration>,
