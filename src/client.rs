@@ -619,6 +619,18 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends `name: value` with every request, after the fixed fields (the
+    /// web API's `Via`), replacing an earlier one of that name. A field
+    /// [`ClientBuilder::header`] would refuse is never sent.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    pub(crate) fn extra_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        let value = value.into();
+        if check_header(name, &value).is_ok() {
+            self.config.headers.set(name, value);
+        }
+        self
+    }
+
     /// Trusts the CA certificates in `pem` in addition to the bundled roots
     /// (feature `tls`). Fails if `pem` holds no usable certificate.
     ///
@@ -830,6 +842,18 @@ impl Client {
     pub async fn count(&self, url: &Url, counter: &mut Counter) -> Result<Report, Error> {
         let deadline = Instant::now().checked_add(self.config.timeout);
         self.count_until(url, counter, deadline).await
+    }
+
+    /// This client with the extra header field `name` set to `value`
+    /// (replacing any extra field of that name).
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    pub(crate) fn with_extra_header(&self, name: &str, value: impl Into<String>) -> Client {
+        let mut client = self.clone();
+        let value = value.into();
+        if check_header(name, &value).is_ok() {
+            client.config.headers.set(name, value);
+        }
+        client
     }
 
     /// [`Client::count`] with the total deadline at `deadline` (`None`:
@@ -1072,7 +1096,8 @@ async fn drain(body: &mut Body<Exchange<'_>>) -> bool {
 /// server that sends forever, as fast as it is read, never makes a read
 /// wait (nor does a small compressed body that decodes to gigabytes), but
 /// the content is counted by the loop of [`Body::count_into`](crate::http::Body::count_into),
-/// which steps aside every few reads, and that is the turn this timer needs.
+/// which steps aside every 256 KiB it counts, and that is the turn this
+/// timer needs.
 async fn within_total<T>(
     deadline: Option<Instant>,
     total: Duration,

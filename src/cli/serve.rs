@@ -2,9 +2,10 @@
 
 use std::ffi::OsString;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use lexopt::prelude::*;
-use netcount::server::{Config, Server};
+use netcount::server::{AccessLog, Config, Server};
 use netcount::url::Url;
 use netcount::{Proxy, DEFAULT_NEEDLE};
 
@@ -23,6 +24,7 @@ Serve the count over HTTP:
   GET /DotNetCount                   {needle} count at the default URL (JSON number)
   GET /count?url=URL[&needle=TEXT][&ignore_case=1][&overlapping=1]   JSON report
   GET /healthz                       ok
+  GET /metrics                       counters in the Prometheus text format
 
 Options:
       --listen ADDR                  address to listen on (default: {listen})
@@ -31,7 +33,9 @@ Options:
       --allow-host HOST              fetch only from this host (repeatable)
       --allow-addr IP:PORT           exempt exactly this address from the SSRF guard (repeatable)
       --proxy URL                    fetch through this http proxy (the environment is never read)
+      --threads N                    threads serving connections (default: the cores)
       --max-connections N            connections served at once (default: {max_connections})
+      --max-connections-per-ip N     connections from one client address (default: {per_ip})
       --max-head-bytes N             largest request head (default: {max_head_bytes})
       --max-headers N                most request header fields (default: {max_headers})
       --head-timeout SECS            time for a request head to arrive (default: {head_timeout})
@@ -40,6 +44,8 @@ Options:
       --max-fetches N                upstream fetches at once (default: {max_fetches})
       --fetch-wait SECS              longest wait for a fetch slot, then 503 (default: {fetch_wait})
       --upstream-timeout SECS        deadline of one request's upstream work (default: {upstream_timeout})
+      --cache-ttl SECS               answer repeated counts from memory this long (default: 0, off)
+      --access-log FORMAT            a line per request on stderr: off, text or json (default: text)
   -h, --help                         print this help
 
 Stops on SIGINT or SIGTERM, letting answers in progress finish (up to {grace} s).
@@ -48,6 +54,7 @@ Stops on SIGINT or SIGTERM, letting answers in progress finish (up to {grace} s)
         listen = config.listen,
         default_url = netcount::DEFAULT_URL,
         max_connections = limits.max_connections,
+        per_ip = limits.max_connections_per_ip,
         max_head_bytes = limits.max_head_bytes,
         max_headers = limits.max_headers,
         head_timeout = secs(limits.head_timeout),
@@ -119,6 +126,7 @@ fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
 /// Parses the flags; `Ok(None)` asks for the help text.
 fn parse(args: Vec<OsString>) -> Result<Option<Config>, UsageError> {
     let mut config = Config::default();
+    config.access_log = AccessLog::Text;
     let limits = &mut config.limits;
     let mut parser = lexopt::Parser::from_args(args);
     while let Some(arg) = parser.next()? {
@@ -152,8 +160,26 @@ fn parse(args: Vec<OsString>) -> Result<Option<Config>, UsageError> {
                 let url = text(parser.value()?, "--proxy")?;
                 config.proxy = Some(Proxy::parse(&url).map_err(|e| format!("--proxy: {e}"))?);
             }
+            Long("threads") => config.threads = positive_count(parser.value()?, "--threads")?,
             Long("max-connections") => {
                 limits.max_connections = positive_count(parser.value()?, "--max-connections")?
+            }
+            Long("max-connections-per-ip") => {
+                limits.max_connections_per_ip =
+                    positive_count(parser.value()?, "--max-connections-per-ip")?
+            }
+            Long("cache-ttl") => {
+                let value = parser.value()?;
+                config.cache_ttl = if value == "0" {
+                    Duration::ZERO
+                } else {
+                    seconds(value, "--cache-ttl")?
+                };
+            }
+            Long("access-log") => {
+                config.access_log = text(parser.value()?, "--access-log")?
+                    .parse::<AccessLog>()
+                    .map_err(|e| format!("--access-log: {e}"))?;
             }
             Long("max-head-bytes") => {
                 limits.max_head_bytes = positive_count(parser.value()?, "--max-head-bytes")?

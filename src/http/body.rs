@@ -42,9 +42,10 @@ const BUF_SIZE: usize = 16 * 1024;
 /// buffer, so the next chunk-size line arrives in the same read.
 const DIRECT_READ_MIN: usize = 4096;
 
-/// [`count_reader`] lets other tasks, and timers raced against it, run
-/// after this many reads.
-const YIELD_EVERY_READS: u64 = 16;
+/// [`Body::count_into`] lets other tasks, and timers raced against it, run
+/// after counting this many bytes: a bound on how long one count holds its
+/// thread, whatever the read sizes and however slow the counting.
+const YIELD_EVERY_BYTES: usize = 256 * 1024;
 
 /// How the body is delimited, decided from the response head.
 ///
@@ -528,20 +529,26 @@ pub(crate) async fn count_reader<R: AsyncRead + Unpin>(
     buf: &mut [u8],
 ) -> Result<u64, Error> {
     let mut total = 0;
-    for reads in 1u64.. {
+    // Bytes counted since the last yield.
+    let mut unyielded = 0;
+    loop {
         let n = reader.read(buf).await?;
         if n == 0 {
             break;
         }
         total += n as u64;
-        counter.feed(&buf[..n]);
         // A fast stream may never make a read wait, and a task that
         // never returns `Pending` keeps every other task on its
         // executor thread, and every timer raced against this one
         // (the client's total deadline), from running. Step aside
-        // now and then.
-        if reads % YIELD_EVERY_READS == 0 {
-            futures_lite::future::yield_now().await;
+        // after every `YIELD_EVERY_BYTES` counted.
+        for piece in buf[..n].chunks(YIELD_EVERY_BYTES) {
+            counter.feed(piece);
+            unyielded += piece.len();
+            if unyielded >= YIELD_EVERY_BYTES {
+                unyielded = 0;
+                futures_lite::future::yield_now().await;
+            }
         }
     }
     Ok(total)

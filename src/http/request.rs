@@ -106,6 +106,14 @@ impl ExtraHeaders {
     pub(crate) fn push(&mut self, name: String, value: String) {
         self.0.push((name, value));
     }
+
+    /// Sets `name` to `value` (after [`check_header`] accepted it),
+    /// replacing every earlier field of that name.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    pub(crate) fn set(&mut self, name: &str, value: String) {
+        self.0.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self.0.push((name.to_string(), value));
+    }
 }
 
 impl fmt::Debug for ExtraHeaders {
@@ -291,6 +299,22 @@ mod tests {
         let head = head_with("http://h/", &options);
         assert!(!head.contains("Evil"));
         assert!(head.contains(DEFAULT_USER_AGENT));
+    }
+
+    #[test]
+    fn a_set_field_replaces_earlier_ones_and_comes_last() {
+        let mut extra = headers(&[("Via", "1.1 a"), ("X-Trace", "1")]);
+        extra.set("via", "1.1 b".to_string());
+        let options = RequestOptions {
+            headers: &extra,
+            ..RequestOptions::plain()
+        };
+        let head = head_with("http://h/", &options);
+        assert!(
+            head.ends_with("\r\nX-Trace: 1\r\nvia: 1.1 b\r\n\r\n"),
+            "{head}"
+        );
+        assert!(!head.contains("1.1 a"), "{head}");
     }
 
     #[test]

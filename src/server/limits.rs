@@ -17,6 +17,7 @@ use std::time::Duration;
 /// let mut limits = Limits::default();
 /// assert_eq!(limits.max_head_bytes, 8 * 1024);
 /// assert_eq!(limits.max_connections, 256);
+/// assert!(limits.max_connections_per_ip < limits.max_connections);
 ///
 /// limits.head_timeout = Duration::from_secs(2);
 /// assert_ne!(limits, Limits::default());
@@ -31,10 +32,23 @@ pub struct Limits {
     pub max_headers: usize,
     /// Time for a whole request head to arrive, counted from the
     /// connection's accept for the first request and from its first byte
-    /// for later ones (408 after, which stops slow-drip clients).
+    /// for later ones (408 after, which stops slow-drip clients). This and
+    /// the other timeouts of waiting connections are checked a few times
+    /// a second (a quarter of the shortest, at most every 250 ms).
     pub head_timeout: Duration,
-    /// Most connections served at once; one more gets a 503 and is closed.
+    /// Most connections served at once. When the table is full, a new
+    /// connection first makes room by closing the connection that has been
+    /// idle longest (waiting for a request); if none is idle, it gets a 503
+    /// and is closed.
     pub max_connections: usize,
+    /// Most connections from one client address at once (503 beyond), so
+    /// that one client cannot take every place.
+    pub max_connections_per_ip: usize,
+    /// The head timeout while the server is under pressure (its connection
+    /// table three-quarters full or more): a connection still sending its
+    /// request head this long after its first byte is answered 408 and
+    /// closed when another connection arrives.
+    pub busy_head_timeout: Duration,
     /// How long an open connection may wait, idle, for its next request.
     pub idle_timeout: Duration,
     /// Most requests answered on one connection; the last answer carries
@@ -45,13 +59,18 @@ pub struct Limits {
     /// Longest wait for a fetch slot (503 after; the wait also counts
     /// against the upstream deadline).
     pub fetch_wait: Duration,
+    /// Limit for each upstream connect (every resolved address gets its
+    /// own attempt) and for the TLS handshake (504 after).
+    pub connect_timeout: Duration,
     /// Deadline for one request's upstream work: waiting for a fetch slot,
     /// connecting, redirects and the whole body (504 after).
     pub upstream_timeout: Duration,
     /// Time to write one response to a client that does not read it.
     pub write_timeout: Duration,
     /// After a shutdown signal, how long requests in progress may take to
-    /// finish before the server stops anyway.
+    /// finish. Near its end (a fifth of it before, at most 1 s), requests
+    /// still running are answered 503 and closed, and the server stops
+    /// within it.
     pub shutdown_grace: Duration,
 }
 
@@ -62,10 +81,13 @@ impl Default for Limits {
             max_headers: 64,
             head_timeout: Duration::from_secs(10),
             max_connections: 256,
+            max_connections_per_ip: 32,
+            busy_head_timeout: Duration::from_secs(2),
             idle_timeout: Duration::from_secs(15),
             max_requests_per_connection: 100,
             max_fetches: 32,
             fetch_wait: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(10),
             upstream_timeout: Duration::from_secs(30),
             write_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),

@@ -6,6 +6,9 @@
 //! can branch on `error` and show `message`. Bodies end with a newline so
 //! `curl` output reads well; the JSON is still one valid value.
 
+use std::net::{IpAddr, SocketAddr};
+
+use super::date::http_date;
 use crate::error::Error;
 use crate::json;
 
@@ -69,16 +72,41 @@ impl Reply {
     ///
     /// | error | status |
     /// | --- | --- |
-    /// | invalid url, empty needle | 400 |
     /// | address not allowed (the SSRF guard) | 403 |
-    /// | timeout | 504 |
+    /// | a timeout, or a connect that timed out on every address | 504 |
     /// | anything else (the upstream failed or misbehaved) | 502 |
+    ///
+    /// The client's own mistakes (a bad URL, an empty needle) are refused
+    /// before any fetch starts, so an invalid URL met during a fetch (a
+    /// redirect's `Location`) is the upstream's fault: 502
+    /// `invalid_redirect`.
+    ///
+    /// A refusal by the guard does not say which address a host name
+    /// resolved to (that would make the server a lookup service for names
+    /// only it can resolve); the server's log has it.
     pub(crate) fn fetch_error(error: &Error) -> Reply {
         let status = match error {
-            Error::InvalidUrl { .. } | Error::EmptyNeedle => 400,
             Error::AddressNotAllowed { .. } => 403,
             Error::Timeout { .. } => 504,
+            Error::Connect { tried, .. }
+                if !tried.is_empty()
+                    && tried
+                        .iter()
+                        .all(|(_, e)| e.kind() == std::io::ErrorKind::TimedOut) =>
+            {
+                504
+            }
             _ => 502,
+        };
+        let (code, message) = match error {
+            Error::AddressNotAllowed { host, addr, reason } => {
+                (error.kind(), not_allowed(host, *addr, reason))
+            }
+            Error::InvalidUrl { .. } => (
+                "invalid_redirect",
+                format!("the upstream redirected to an unusable location: {error}"),
+            ),
+            _ => (error.kind(), error.to_string()),
         };
         let upstream = match error {
             Error::Status { code, .. } => format!(r#","upstream_status":{code}"#),
@@ -88,8 +116,8 @@ impl Reply {
             status,
             format!(
                 r#"{{"error":{},"message":{}{upstream}}}"#,
-                json::string(error.kind()),
-                json::string(&error.to_string())
+                json::string(code),
+                json::string(&message)
             ),
         )
     }
@@ -100,12 +128,17 @@ impl Reply {
         self
     }
 
-    /// The bytes to write: status line, headers (`Content-Length` always,
-    /// `Connection: close` if `close`), empty line, and the body unless
-    /// `head_only` (the answer to a `HEAD`).
+    /// The bytes to write: status line, headers (`Date` and
+    /// `Content-Length` always, `Connection: close` if `close`), empty
+    /// line, and the body unless `head_only` (the answer to a `HEAD`).
     pub fn to_bytes(&self, head_only: bool, close: bool) -> Vec<u8> {
+        self.to_bytes_dated(head_only, close, &http_date())
+    }
+
+    /// [`Reply::to_bytes`] with a given `Date`.
+    fn to_bytes_dated(&self, head_only: bool, close: bool, date: &str) -> Vec<u8> {
         let mut out = format!(
-            "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n",
+            "HTTP/1.1 {} {}\r\nDate: {date}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n",
             self.status,
             reason(self.status),
             self.content_type,
@@ -125,6 +158,20 @@ impl Reply {
     }
 }
 
+/// The message of a guard refusal: the guard's reason, unless it names
+/// the address a host name resolved to (the guard's reasons that name an
+/// address start with it).
+fn not_allowed(host: &str, addr: SocketAddr, reason: &str) -> String {
+    let literal = host.parse::<IpAddr>().is_ok();
+    if literal || !reason.starts_with(&addr.ip().to_string()) {
+        format!("destination not allowed: {reason}")
+    } else {
+        format!(
+            "destination not allowed: {host} resolves to an address the server may not fetch from"
+        )
+    }
+}
+
 /// The reason phrase for the statuses this server sends.
 fn reason(status: u16) -> &'static str {
     match status {
@@ -141,6 +188,7 @@ fn reason(status: u16) -> &'static str {
         503 => "Service Unavailable",
         504 => "Gateway Timeout",
         505 => "HTTP Version Not Supported",
+        508 => "Loop Detected",
         _ => "",
     }
 }
@@ -186,13 +234,95 @@ mod tests {
     }
 
     #[test]
+    fn whose_fault_each_failure_is() {
+        use crate::error::{ProtocolErrorKind, TimeoutPhase};
+        use std::io::{Error as IoError, ErrorKind};
+        use std::time::Duration;
+
+        let timed_out = || IoError::new(ErrorKind::TimedOut, "connect timed out after 1s");
+        let refused = || IoError::new(ErrorKind::ConnectionRefused, "refused");
+        let a: SocketAddr = "192.0.2.1:80".parse().unwrap();
+        let b: SocketAddr = "[2001:db8::1]:80".parse().unwrap();
+        let connect = |tried| Error::Connect {
+            host: "h".into(),
+            port: 80,
+            tried,
+        };
+        let cases = [
+            (connect(vec![(a, timed_out()), (b, timed_out())]), 504),
+            (connect(vec![(a, timed_out()), (b, refused())]), 502),
+            (connect(vec![(a, refused())]), 502),
+            (
+                Error::Timeout {
+                    phase: TimeoutPhase::Connect,
+                    after: Duration::from_secs(1),
+                },
+                504,
+            ),
+            (
+                Error::InvalidUrl {
+                    url: "http://[x/".into(),
+                    reason: "bad".into(),
+                },
+                502,
+            ),
+            (
+                Error::protocol(ProtocolErrorKind::Redirect, "bad location"),
+                502,
+            ),
+        ];
+        for (error, status) in cases {
+            assert_eq!(Reply::fetch_error(&error).status, status, "{error}");
+        }
+    }
+
+    #[test]
+    fn a_guard_refusal_hides_what_a_name_resolved_to() {
+        let refusal = |host: &str, addr: &str, reason: &str| {
+            let error = Error::AddressNotAllowed {
+                host: host.into(),
+                addr: addr.parse().unwrap(),
+                reason: reason.into(),
+            };
+            let reply = Reply::fetch_error(&error);
+            assert_eq!(reply.status, 403);
+            reply.body
+        };
+        let named = refusal(
+            "internal.example",
+            "10.1.2.3:80",
+            "10.1.2.3 is in 10.0.0.0/8 (private-use)",
+        );
+        assert!(!named.contains("10."), "{named}");
+        assert!(
+            named.contains("internal.example resolves to an address"),
+            "{named}"
+        );
+        // The client wrote the address itself: nothing to hide, and the
+        // range is named.
+        let literal = refusal("::1", "[::1]:80", "::1 is in ::1/128 (loopback address)");
+        assert!(literal.contains("::1/128 (loopback address)"), "{literal}");
+        // Reasons without an address pass through.
+        let port = refusal(
+            "a.example",
+            "192.0.2.1:8080",
+            "port 8080 is not allowed (only 80 and 443)",
+        );
+        assert!(port.contains("port 8080"), "{port}");
+    }
+
+    #[test]
     fn the_bytes_carry_length_and_close() {
-        let bytes = Reply::text(200, "ok").to_bytes(false, true);
+        let date = "Sun, 06 Nov 1994 08:49:37 GMT";
+        let bytes = Reply::text(200, "ok").to_bytes_dated(false, true, date);
         assert_eq!(
             String::from_utf8(bytes).unwrap(),
-            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n\
+            "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\
+             Content-Type: text/plain; charset=utf-8\r\n\
              Content-Length: 3\r\nCache-Control: no-store\r\nConnection: close\r\n\r\nok\n"
         );
+        let bytes = Reply::text(200, "ok").to_bytes(false, false);
+        assert!(String::from_utf8(bytes).unwrap().contains("\r\nDate: "));
     }
 
     #[test]

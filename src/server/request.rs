@@ -8,7 +8,7 @@
 //! [`read_request`] is the whole inbound path short of timeouts: it works
 //! over any `AsyncRead`, so it can be driven by an in-memory stream.
 
-use futures_lite::AsyncRead;
+use futures_lite::{AsyncRead, AsyncReadExt};
 
 use crate::http::field::{self, BadLength};
 use crate::http::head::{parse_head, read_head, shorten, HeadError};
@@ -37,6 +37,7 @@ const READ_SIZE: usize = 4096;
 ///     path: "/healthz".into(),
 ///     query: None,
 ///     keep_alive: true,
+///     via: Vec::new(),
 /// };
 /// assert_eq!(request, Ok(Some(expected)));
 /// ```
@@ -50,6 +51,19 @@ pub struct Request {
     pub query: Option<String>,
     /// Whether the client lets the connection stay open after the response.
     pub keep_alive: bool,
+    /// The `Via` field values, in order (one per field line; lossy UTF-8),
+    /// so the server can recognise a request it sent itself.
+    pub via: Vec<String>,
+}
+
+impl Request {
+    /// The target as it is logged: path and query.
+    pub(crate) fn target(&self) -> String {
+        match &self.query {
+            Some(query) => format!("{}?{query}", self.path),
+            None => self.path.clone(),
+        }
+    }
 }
 
 /// Why a request is refused: the response to send before closing.
@@ -61,6 +75,9 @@ type Refusal = Reply;
 /// start of this request (pipelined after the previous one), and on
 /// success the head is removed from it, leaving whatever followed. It
 /// never grows past `limits.max_head_bytes` plus one read of 4 KiB.
+///
+/// Empty lines before the request line are skipped (RFC 9112 §2.2), up to
+/// `limits.max_head_bytes` of them.
 ///
 /// - `Ok(Some(request))`: a request to answer.
 /// - `Ok(None)`: the client closed (or the stream failed) before a whole
@@ -97,6 +114,13 @@ pub async fn read_request<S: AsyncRead + Unpin>(
     buf: &mut Vec<u8>,
     limits: &Limits,
 ) -> Result<Option<Request>, Reply> {
+    // Skip empty lines before the request line.
+    match skip_empty_lines(stream, buf, limits.max_head_bytes).await {
+        Ok(true) => {}
+        Ok(false) => return Ok(None),
+        Err(refusal) => return Err(refusal),
+    }
+
     // Read the head, within its size limit.
     let len = match read_head(stream, buf, limits.max_head_bytes, READ_SIZE).await {
         Ok(len) => len,
@@ -109,6 +133,40 @@ pub async fn read_request<S: AsyncRead + Unpin>(
     let request = parse_request(&buf[..len], limits.max_headers);
     buf.drain(..len);
     request.map(Some)
+}
+
+/// Drops CR and LF bytes at the start of `buf`, reading more while there
+/// is nothing else: `Ok(false)` if the stream ends first, a refusal after
+/// more than `limit` such bytes.
+async fn skip_empty_lines<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buf: &mut Vec<u8>,
+    limit: usize,
+) -> Result<bool, Refusal> {
+    let mut skipped = 0;
+    loop {
+        let empty = buf
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count();
+        buf.drain(..empty);
+        skipped += empty;
+        if skipped > limit {
+            return Err(bad_request(&format!(
+                "more than {limit} bytes of empty lines before the request line"
+            )));
+        }
+        if !buf.is_empty() {
+            return Ok(true);
+        }
+        buf.resize(READ_SIZE, 0);
+        let read = stream.read(buf).await;
+        let n = read.as_ref().map_or(0, |&n| n);
+        buf.truncate(n);
+        if n == 0 {
+            return Ok(false);
+        }
+    }
 }
 
 /// The refusal of a head over the size limit: 414 when not even the
@@ -191,6 +249,11 @@ fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, Refusal> {
     check_host(&parsed.headers, http11)?;
     check_no_body(&parsed.headers)?;
     let keep_alive = http11 && !field::lists_token(parsed.headers.get_all("connection"), "close");
+    let via = parsed
+        .headers
+        .get_all("via")
+        .map(|value| String::from_utf8_lossy(value).into_owned())
+        .collect();
 
     Ok(Request {
         // Checked above: tchars only, so ASCII.
@@ -198,6 +261,7 @@ fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, Refusal> {
         path,
         query,
         keep_alive,
+        via,
     })
 }
 
@@ -238,13 +302,30 @@ fn split_target(target: &[u8]) -> Result<(String, Option<String>), Refusal> {
 }
 
 /// HTTP/1.1 requires exactly one `Host` (RFC 9112 §3.2); HTTP/1.0 at most
-/// one.
+/// one. Its value must be one `uri-host [":" port]` (RFC 9110 §7.2): a
+/// list such as `a, b` is refused like a repeated field.
 fn check_host(headers: &Headers, http11: bool) -> Result<(), Refusal> {
-    match headers.get_all("host").count() {
-        0 if http11 => Err(bad_request("missing host header")),
-        0 | 1 => Ok(()),
-        _ => Err(bad_request("more than one host header")),
+    let mut hosts = headers.get_all("host");
+    match (hosts.next(), hosts.next()) {
+        (None, _) if http11 => Err(bad_request("missing host header")),
+        (None, _) => Ok(()),
+        (Some(_), Some(_)) => Err(bad_request("more than one host header")),
+        (Some(host), None) if !is_host(host) => Err(bad_request(&format!(
+            "invalid host header {:?}",
+            shorten(host)
+        ))),
+        (Some(_), None) => Ok(()),
     }
+}
+
+/// Whether `value` can be a `Host`: the characters of a registered name,
+/// an IP literal and a port (empty is allowed, for targets without an
+/// authority). A comma is refused though a registered name may hold one:
+/// no host name does, and in a field value it makes a list.
+fn is_host(value: &[u8]) -> bool {
+    value
+        .iter()
+        .all(|&b| b.is_ascii_alphanumeric() || b"-._~%!$&'()*+;=:[]".contains(&b))
 }
 
 /// Refuses a request that has, or might have, a body.
@@ -315,6 +396,42 @@ mod tests {
     }
 
     #[test]
+    fn empty_lines_before_a_request_line_are_skipped_in_any_split() {
+        let sent =
+            b"\r\n\r\nGET /a HTTP/1.1\r\nHost: h\r\n\r\n\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n\r\n";
+        let limits = Limits::default();
+        let expected = vec![Ok("/a".to_string()), Ok("/b".to_string())];
+        for piece in [1, 2, 3, 4096] {
+            assert_eq!(read_all(sent, piece, &limits), expected, "piece {piece}");
+        }
+        // Empty lines alone, without end: refused past the head limit.
+        let limits = Limits {
+            max_head_bytes: 16,
+            ..Limits::default()
+        };
+        assert_eq!(read_all(&b"\r\n".repeat(20), 7, &limits), [Err(400)]);
+    }
+
+    #[test]
+    fn host_values_and_via() {
+        for host in [
+            "a",
+            "a.example:8080",
+            "[::1]:80",
+            "127.0.0.1",
+            "xn--bcher-kva.example",
+            "",
+        ] {
+            let head = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
+            assert!(parse(&head).is_ok(), "{host:?}");
+        }
+        let request =
+            parse("GET / HTTP/1.1\r\nHost: a\r\nVia: 1.0 x\r\nVia: 1.1 y, 1.1 z\r\n\r\n").unwrap();
+        assert_eq!(request.via, ["1.0 x", "1.1 y, 1.1 z"]);
+        assert_eq!(request.target(), "/");
+    }
+
+    #[test]
     fn heads_over_the_size_limit_are_414_or_431_in_any_split() {
         let limits = Limits {
             max_head_bytes: 32,
@@ -369,6 +486,11 @@ mod tests {
             ("GET / HTTP/1.1x\r\nHost: a\r\n\r\n", 400),
             ("GET / HTTP/1.1\r\n\r\n", 400),
             ("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost: a, b\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost: a,b\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost: a@b\r\n\r\n", 400),
             ("GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n", 431),
             ("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n", 413),
             ("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", 413),

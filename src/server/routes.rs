@@ -5,75 +5,198 @@
 //! | `GET /DotNetCount` | the count of `.NET` at the default URL, as a JSON number |
 //! | `GET /count?url=..&needle=..&ignore_case=1&overlapping=1` | the JSON report |
 //! | `GET /healthz` | `ok` |
+//! | `GET /metrics` | counters in the Prometheus text format |
 //!
 //! `HEAD` works on each (and does the same work, so the length is right);
 //! any other method is 405 with `Allow`; any other path is 404.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::counter::{Counter, CounterOptions};
 use crate::deadline;
 use crate::url::Url;
 use crate::{Report, DEFAULT_NEEDLE};
 
+use super::metrics::RouteLabel;
 use super::query;
 use super::reply::Reply;
 use super::request::Request;
+use super::via;
 use super::App;
 
 /// The methods every route allows.
 const ALLOW: &str = "GET, HEAD";
 
-/// The routes this server knows.
-#[derive(Debug, Clone, Copy)]
-enum Route {
-    /// `/DotNetCount` (any letter case, like the ASP.NET route it mirrors).
-    DotNetCount,
-    /// `/count`.
-    Count,
-    /// `/healthz`.
-    Health,
+/// The `Content-Type` of `/metrics` (Prometheus text format 0.0.4).
+const METRICS_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// An answer and what the access log and metrics want to know about it.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    /// What to write.
+    pub reply: Reply,
+    /// The route it came from.
+    pub route: RouteLabel,
+    /// Time spent on the upstream fetch, if this request's answer came
+    /// from one (its own or a shared one).
+    pub upstream: Option<Duration>,
+    /// For fetching routes: `miss`, `shared` or `hit`.
+    pub cache: Option<&'static str>,
+    /// What the reply leaves out, for the log.
+    pub detail: Option<String>,
+}
+
+impl Answer {
+    /// An answer that fetched nothing.
+    fn plain(route: RouteLabel, reply: Reply) -> Answer {
+        Answer {
+            reply,
+            route,
+            upstream: None,
+            cache: None,
+            detail: None,
+        }
+    }
+}
+
+/// What identical requests share: the same URL, needle and options give
+/// the same count.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Key {
+    /// The URL, as normalised by [`Url`].
+    url: String,
+    /// The needle's bytes.
+    needle: Vec<u8>,
+    /// How it is matched.
+    options: CounterOptions,
+}
+
+impl Key {
+    /// The key of counting `counter`'s needle at `url`.
+    fn new(url: &Url, counter: &Counter) -> Key {
+        Key {
+            url: url.to_string(),
+            needle: counter.needle().to_vec(),
+            options: counter.options(),
+        }
+    }
+}
+
+/// A fetch's outcome, as shared between identical requests.
+#[derive(Debug, Clone)]
+pub(crate) struct Fetched {
+    /// The report, or the reply that says why there is none and what it
+    /// leaves out.
+    pub result: Result<Report, (Reply, Option<String>)>,
+    /// Time spent upstream (`None` if nothing was sent upstream).
+    pub took: Option<Duration>,
 }
 
 /// Answers one request.
-pub(crate) async fn respond(request: &Request, app: &App) -> Reply {
+pub(crate) async fn respond(request: &Request, app: &App) -> Answer {
     // Find the route, then check the method.
     let route = match request.path.as_str() {
-        "/count" => Route::Count,
-        "/healthz" => Route::Health,
-        path if path.eq_ignore_ascii_case("/DotNetCount") => Route::DotNetCount,
+        "/count" => RouteLabel::Count,
+        "/healthz" => RouteLabel::Health,
+        "/metrics" => RouteLabel::Metrics,
+        path if path.eq_ignore_ascii_case("/DotNetCount") => RouteLabel::DotNetCount,
         path => {
-            return Reply::error(404, "not_found", &format!("no route for {path}"));
+            let reply = Reply::error(404, "not_found", &format!("no route for {path}"));
+            return Answer::plain(RouteLabel::Other, reply);
         }
     };
     if !matches!(request.method.as_str(), "GET" | "HEAD") {
-        return Reply::error(
+        let reply = Reply::error(
             405,
             "method_not_allowed",
             &format!("method {} is not allowed; use GET or HEAD", request.method),
         )
         .with_header("Allow", ALLOW);
+        return Answer::plain(route, reply);
+    }
+
+    // A request this process sent: answering it would fetch again, and
+    // again.
+    if via::names_us(&request.via) {
+        let reply = Reply::error(
+            508,
+            "loop_detected",
+            "this request was sent by this server; fetching it would loop",
+        );
+        return Answer::plain(route, reply);
     }
 
     match route {
-        Route::Health => Reply::text(200, "ok"),
-        Route::DotNetCount => {
-            let counter = Counter::new(DEFAULT_NEEDLE).expect("the needle is not empty");
-            match fetch(app, &app.default_url, counter).await {
-                Ok(report) => Reply::json(200, report.count.to_string()),
-                Err(response) => response,
-            }
+        RouteLabel::Health => Answer::plain(route, Reply::text(200, "ok")),
+        RouteLabel::Metrics => {
+            let mut reply = Reply::text(200, "");
+            reply.body = app.metrics.render(app.table.len());
+            reply.content_type = METRICS_TYPE;
+            Answer::plain(route, reply)
         }
-        Route::Count => {
+        RouteLabel::DotNetCount => {
+            let counter = Counter::new(DEFAULT_NEEDLE).expect("the needle is not empty");
+            count(app, request, route, &app.default_url, counter, |report| {
+                report.count.to_string()
+            })
+            .await
+        }
+        RouteLabel::Count => {
             let (url, counter) = match count_params(request.query.as_deref()) {
                 Ok(params) => params,
-                Err(message) => return Reply::error(400, "bad_request", &message),
+                Err(message) => {
+                    return Answer::plain(route, Reply::error(400, "bad_request", &message))
+                }
             };
-            match fetch(app, &url, counter).await {
-                Ok(report) => Reply::json(200, report.to_json()),
-                Err(response) => response,
-            }
+            count(app, request, route, &url, counter, Report::to_json).await
         }
+        RouteLabel::Other => unreachable!("not a route"),
+    }
+}
+
+/// Counts at `url`, from the cache, another request's fetch in flight, or
+/// a fetch of its own; `body` turns the report into the JSON answer.
+async fn count(
+    app: &App,
+    request: &Request,
+    route: RouteLabel,
+    url: &Url,
+    counter: Counter,
+    body: impl Fn(&Report) -> String,
+) -> Answer {
+    let key = Key::new(url, &counter);
+
+    // A fresh answer in the cache.
+    if let Some((report, age)) = app.cache.get(&key, Instant::now()) {
+        app.metrics.cache_hit();
+        let reply = Reply::json(200, body(&report)).with_header("Age", age.as_secs().to_string());
+        return Answer {
+            cache: Some("hit"),
+            ..Answer::plain(route, reply)
+        };
+    }
+
+    // Share the fetch of an identical request in flight, or fetch.
+    let joined = || app.metrics.shared_fetch();
+    let (fetched, ran) = app
+        .flights
+        .share(key.clone(), joined, || fetch(app, request, url, counter))
+        .await;
+    let (reply, detail) = match fetched.result {
+        Ok(report) => {
+            if ran {
+                app.cache.put(key, report.clone(), Instant::now());
+            }
+            (Reply::json(200, body(&report)), None)
+        }
+        Err((reply, detail)) => (reply, detail),
+    };
+    Answer {
+        reply,
+        route,
+        upstream: fetched.took,
+        cache: Some(if ran { "miss" } else { "shared" }),
+        detail,
     }
 }
 
@@ -130,38 +253,75 @@ fn flag(name: &str, value: &[u8]) -> Result<bool, String> {
 }
 
 /// Fetches `url` and counts, within the server's limits: a slot among the
-/// concurrent fetches (waiting at most `fetch_wait`) and the per-request
-/// deadline (which includes the wait for the slot).
-async fn fetch(app: &App, url: &Url, mut counter: Counter) -> Result<Report, Reply> {
+/// concurrent fetches, and the per-request deadline (which includes the
+/// wait for the slot).
+async fn fetch(app: &App, request: &Request, url: &Url, mut counter: Counter) -> Fetched {
+    let refused = |reply: Reply| Fetched {
+        result: Err((reply, None)),
+        took: None,
+    };
+
     // Refuse a host that is not on the allow-list before even resolving it.
     // (The client's policy checks it again on every redirect hop.)
     if let Err(reason) = app.guard.check_host(url.host_str()) {
-        return Err(Reply::error(
+        return refused(Reply::error(
             403,
             "address_not_allowed",
             &format!("destination not allowed: {reason}"),
         ));
     }
     let limit = app.limits.upstream_timeout;
-    let upstream_deadline = Instant::now().checked_add(limit);
+    let now = Instant::now();
+    let upstream_deadline = now.checked_add(limit);
 
-    // Wait for a fetch slot, but not for long.
-    let wait = app.limits.fetch_wait.min(limit);
-    let Ok(_slot) = deadline::within(wait, app.fetches.acquire()).await else {
-        return Err(Reply::error(
+    // Wait for a fetch slot, but not for long: at most `fetch_wait`, and
+    // never into the last quarter of the deadline, which is the fetch's.
+    let wait = app.limits.fetch_wait.min(limit - limit / 4);
+    let busy = || {
+        Reply::error(
             503,
             "busy",
             "too many upstream fetches in progress; try again",
         )
-        .with_header("Retry-After", "1"));
+        .with_header("Retry-After", "1")
     };
+    let Ok(_slot) = deadline::within(wait, app.fetches.acquire()).await else {
+        return refused(busy());
+    };
+    if now.elapsed() > wait {
+        // The slot came too late to leave the fetch its time.
+        return refused(busy());
+    }
 
     // Fetch and count, within what is left of the deadline (the client's
-    // `timeout` is `limit`, so its timeout error names it).
-    app.client
+    // `timeout` is `limit`, so its timeout error names it). The `Via`
+    // names every hop the request came through, and this one.
+    let own_client;
+    let client = if request.via.is_empty() {
+        &app.client
+    } else {
+        own_client = app
+            .client
+            .with_extra_header("Via", via::upstream_via(&request.via));
+        &own_client
+    };
+    let started = Instant::now();
+    let result = client
         .count_until(url, &mut counter, upstream_deadline)
-        .await
-        .map_err(|error| Reply::fetch_error(&error))
+        .await;
+    let took = started.elapsed();
+    app.metrics.fetch(took);
+    let result = match result {
+        Ok(report) => {
+            app.metrics.counted(report.bytes);
+            Ok(report)
+        }
+        Err(error) => Err((Reply::fetch_error(&error), Some(error.to_string()))),
+    };
+    Fetched {
+        result,
+        took: Some(took),
+    }
 }
 
 #[cfg(test)]

@@ -623,22 +623,36 @@ fn keep_alive_and_pipelining_are_capped_at_100_requests() {
 fn connections_over_the_limit_get_503_and_are_closed() {
     let mut config = Config::default();
     config.limits.max_connections = 2;
+    // Slow heads keep their place here: this test is about the limit.
+    config.limits.busy_head_timeout = Duration::from_secs(60);
     let server = start(config);
+    // Two connections in the middle of a head: neither idle nor done, so
+    // neither makes room.
     let held: Vec<TcpStream> = (0..2)
-        .map(|_| TcpStream::connect(server.addr).unwrap())
+        .map(|_| {
+            let mut stream = TcpStream::connect(server.addr).unwrap();
+            stream.write_all(b"GET /healthz HTTP/1.1\r\n").unwrap();
+            stream
+        })
         .collect();
-    // Make sure both were accepted (each answers a request, and stays open).
+    // Once both hold a place, a third is refused.
+    let mut answer = get(server.addr, "/healthz");
+    for _ in 0..50 {
+        if answer.status == 503 {
+            break;
+        }
+        thread::sleep(Duration::from_millis(100));
+        answer = get(server.addr, "/healthz");
+    }
+    answer.error(503, "busy");
+    assert_eq!(answer.header("retry-after"), Some("1"));
+    // Finishing their heads, they are answered and stay open (idle).
     for mut stream in &held {
-        stream
-            .write_all(b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
-            .unwrap();
+        stream.write_all(b"Host: a\r\n\r\n").unwrap();
         let mut buf = [0; 512];
         let n = stream.read(&mut buf).unwrap();
         assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
     }
-    let answer = get(server.addr, "/healthz");
-    answer.error(503, "busy");
-    assert_eq!(answer.header("retry-after"), Some("1"));
     drop(held);
     // Once they close, there is room again (the server notices the close
     // while waiting for their next request).
@@ -667,11 +681,12 @@ fn fetches_over_the_limit_wait_then_get_503() {
         let target = target.clone();
         thread::spawn(move || get(addr, &target))
     };
-    // Once the first fetch holds the only slot, the second cannot get it.
+    // Once the first fetch holds the only slot, the second (another
+    // needle, so it cannot share the first's fetch) cannot get it.
     while upstream.requests().is_empty() {
         thread::sleep(Duration::from_millis(20));
     }
-    let answer = get(addr, &target);
+    let answer = get(addr, &format!("{target}&needle=x"));
     answer.error(503, "busy");
     assert_eq!(answer.header("retry-after"), Some("1"));
     first.join().unwrap().error(504, "timeout");
@@ -683,6 +698,8 @@ fn five_hundred_concurrent_connections_are_served_or_refused_cleanly() {
     let upstream = serve(vec![sleep_ms(100), send(ok_with_length("x .NET x"))]);
     let mut config = config_allowing(&upstream);
     config.limits.max_connections = 100;
+    // All from one address: the per-address cap would be the limit.
+    config.limits.max_connections_per_ip = 100;
     let server = start(config);
     let addr = server.addr;
     let target = count_target(&upstream.url("/"), "");
@@ -847,3 +864,7 @@ fn the_serve_command_refuses_bad_flags() {
     assert_eq!(output.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&output.stdout).contains("--allow-addr"));
 }
+
+mod answers;
+mod attacks;
+mod operations;
