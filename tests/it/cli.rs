@@ -520,6 +520,10 @@ fn a_closed_stdout_ends_quietly() {
 
 #[test]
 fn ctrl_c_ends_promptly_with_130() {
+    if !cfg!(unix) {
+        eprintln!("SKIPPED: ctrl_c_ends_promptly_with_130 needs unix signals and `kill`");
+        return;
+    }
     let server = serve(vec![Step::Hold(Duration::from_secs(30))]);
     let (a, b) = (server.url("/a"), server.url("/b"));
     let mut child = spawn(&[&a, &b]);
@@ -550,8 +554,11 @@ fn ctrl_c_ends_promptly_with_130() {
 
 /// Runs `netcount args` under a pseudo-terminal with `script` (util-linux),
 /// returning everything written to the terminal; `None` if `script` is
-/// missing.
+/// missing or not util-linux's (its `-c` and `-e` are Linux-only).
 fn under_a_terminal(args: &[&str]) -> Option<String> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
     let mut command_line = String::from(env!("CARGO_BIN_EXE_netcount"));
     for arg in args {
         command_line.push_str(&format!(" '{arg}'"));
@@ -575,7 +582,7 @@ fn progress_is_drawn_on_a_terminal_and_cleared() {
     let (a, b) = (server.url("/a"), server.url("/b"));
     let Some(screen) = under_a_terminal(&[&a, &b]) else {
         eprintln!(
-            "SKIPPED: progress_is_drawn_on_a_terminal_and_cleared needs `script` (util-linux; Debian: bsdutils)"
+            "SKIPPED: progress_is_drawn_on_a_terminal_and_cleared needs Linux and `script` (util-linux; Debian: bsdutils)"
         );
         return;
     };
