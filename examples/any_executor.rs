@@ -10,7 +10,7 @@
 
 mod support;
 
-use netcount::{Client, Counter, Url};
+use netcount::{url::Url, Client, Counter};
 
 fn main() -> Result<(), netcount::Error> {
     let addr = support::serve_page(support::page(1 << 20, 1000));

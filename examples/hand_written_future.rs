@@ -18,7 +18,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_lite::{AsyncRead, AsyncReadExt};
-use netcount::{http, Counter, Url};
+use netcount::{http, url::Url, Counter};
 
 /// The `async fn` version: read, feed, repeat until the body ends.
 ///

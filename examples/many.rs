@@ -11,7 +11,7 @@ mod support;
 
 use std::sync::Arc;
 
-use netcount::{Client, Counter, Url};
+use netcount::{url::Url, Client, Counter};
 use smol::lock::Semaphore;
 
 fn main() {

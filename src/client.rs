@@ -10,38 +10,40 @@
 //! Three timeouts bound it: each address's connect (and the TLS handshake),
 //! an idle timeout on every read, and one total deadline across all hops.
 
+use std::future::Future;
 use std::time::{Duration, Instant};
-
-use async_io::Timer;
-use futures_lite::future;
 
 use crate::connect::{connect, AddressPolicy, ConnectOptions, Resolver};
 use crate::counter::Counter;
-use crate::error::{Error, TimeoutPhase};
+use crate::deadline::{self, Elapsed};
+use crate::error::{Error, ProtocolErrorKind, TimeoutPhase};
 use crate::http::{get_with_agent, DEFAULT_USER_AGENT};
 use crate::timeout::IdleTimeout;
 use crate::url::{Scheme, Url};
 
 /// The result of one successful count.
 ///
+/// [`Client::count`] fills it in. The fields are public to read (and to
+/// set, for code that builds reports of its own, starting from
+/// [`Report::new`]); more may be added in later versions, hence
+/// `#[non_exhaustive]`: no struct literals or exhaustive patterns outside
+/// this crate.
+///
 /// # Example
 ///
 /// ```
-/// # use std::time::Duration;
-/// let url = netcount::url::Url::parse("http://example.org/")?;
-/// let report = netcount::Report {
-///     url: url.clone(),
-///     final_url: url,
-///     status: 200,
-///     bytes: 100,
-///     count: 3,
-///     redirects: 0,
-///     elapsed: Duration::from_millis(20),
-/// };
-/// assert_eq!(report.count, 3);
+/// use netcount::{url::Url, Report};
+///
+/// let url = Url::parse("http://example.org/")?;
+/// let mut report = Report::new(url.clone());
+/// report.count = 3;
+/// report.bytes = 100;
+/// assert_eq!(report.final_url, url);
+/// assert_eq!((report.status, report.count, report.redirects), (200, 3, 0));
 /// # Ok::<(), netcount::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Report {
     /// The URL asked for.
     pub url: Url,
@@ -59,18 +61,57 @@ pub struct Report {
     pub elapsed: Duration,
 }
 
+impl Report {
+    /// A report for `url` with nothing counted yet: no redirect
+    /// (`final_url` is `url`), status 200, and zero bytes, count and
+    /// elapsed time. Set the fields that differ.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let url = netcount::url::Url::parse("http://example.org/")?;
+    /// let report = netcount::Report::new(url);
+    /// assert_eq!((report.bytes, report.count), (0, 0));
+    /// assert!(report.elapsed.is_zero());
+    /// # Ok::<(), netcount::Error>(())
+    /// ```
+    pub fn new(url: Url) -> Report {
+        Report {
+            final_url: url.clone(),
+            url,
+            status: 200,
+            bytes: 0,
+            count: 0,
+            redirects: 0,
+            elapsed: Duration::ZERO,
+        }
+    }
+}
+
 /// Builds a [`Client`] with non-default settings.
+///
+/// Each setting has a default (the `Client::DEFAULT_*` constants); set only
+/// what differs. New settings arrive as new methods, so code written
+/// against this builder keeps compiling.
 ///
 /// # Example
 ///
 /// ```
 /// use std::time::Duration;
+/// use netcount::{url::Url, Client, Counter, Error, TimeoutPhase};
 ///
-/// let client = netcount::Client::builder()
-///     .timeout(Duration::from_secs(5))
+/// let client = Client::builder()
+///     .timeout(Duration::from_millis(200))
 ///     .max_redirects(3)
 ///     .build();
-/// # let _ = client;
+///
+/// // A server that accepts connections and never answers.
+/// let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+/// let url = Url::parse(&format!("http://{}/", silent.local_addr().unwrap()))?;
+/// let mut counter = Counter::new(".NET")?;
+/// let error = futures_lite::future::block_on(client.count(&url, &mut counter)).unwrap_err();
+/// assert!(matches!(error, Error::Timeout { phase: TimeoutPhase::Total, .. }), "{error}");
+/// # Ok::<(), netcount::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
@@ -106,14 +147,14 @@ impl Default for ClientBuilder {
     fn default() -> ClientBuilder {
         ClientBuilder {
             config: Config {
-                connect_timeout: Duration::from_secs(10),
-                timeout: Duration::from_secs(30),
-                read_timeout: Duration::from_secs(30),
-                max_redirects: 10,
+                connect_timeout: Client::DEFAULT_CONNECT_TIMEOUT,
+                timeout: Client::DEFAULT_TIMEOUT,
+                read_timeout: Client::DEFAULT_READ_TIMEOUT,
+                max_redirects: Client::DEFAULT_MAX_REDIRECTS,
                 user_agent: DEFAULT_USER_AGENT.to_string(),
                 policy: None,
                 resolver: None,
-                read_buffer: 1024 * 1024,
+                read_buffer: Client::DEFAULT_READ_BUFFER_SIZE,
             },
             #[cfg(feature = "tls")]
             extra_roots: Vec::new(),
@@ -123,26 +164,40 @@ impl Default for ClientBuilder {
 
 impl ClientBuilder {
     /// Limit for each address's TCP connect and for the TLS handshake
-    /// (default 10 s).
+    /// (default [`Client::DEFAULT_CONNECT_TIMEOUT`]). When it passes, the
+    /// next resolved address is tried.
     ///
     /// # Example
     ///
     /// ```
     /// let builder = netcount::Client::builder().connect_timeout(std::time::Duration::from_secs(2));
-    /// # let _ = builder;
+    /// assert!(format!("{builder:?}").contains("connect_timeout: 2s"));
     /// ```
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.config.connect_timeout = timeout;
         self
     }
 
-    /// Limit for the whole call, redirects included (default 30 s).
+    /// Limit for the whole call, redirects included (default
+    /// [`Client::DEFAULT_TIMEOUT`]).
     ///
     /// # Example
     ///
     /// ```
-    /// let builder = netcount::Client::builder().timeout(std::time::Duration::from_secs(60));
-    /// # let _ = builder;
+    /// use std::time::Duration;
+    /// use netcount::{url::Url, Client, Counter, Error, TimeoutPhase};
+    ///
+    /// let client = Client::builder().timeout(Duration::from_millis(100)).build();
+    /// // A server that accepts connections and never answers.
+    /// let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let url = Url::parse(&format!("http://{}/", silent.local_addr().unwrap()))?;
+    /// let mut counter = Counter::new("x")?;
+    /// let error = futures_lite::future::block_on(client.count(&url, &mut counter)).unwrap_err();
+    /// assert!(matches!(
+    ///     error,
+    ///     Error::Timeout { phase: TimeoutPhase::Total, after } if after == Duration::from_millis(100)
+    /// ));
+    /// # Ok::<(), netcount::Error>(())
     /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.config.timeout = timeout;
@@ -150,39 +205,53 @@ impl ClientBuilder {
     }
 
     /// Limit for any single read of the response to make progress
-    /// (default 30 s): a server that stalls is cut off after this long.
+    /// (default [`Client::DEFAULT_READ_TIMEOUT`]): a server that stalls is
+    /// cut off after this long.
     ///
     /// # Example
     ///
     /// ```
-    /// let builder = netcount::Client::builder().read_timeout(std::time::Duration::from_secs(5));
-    /// # let _ = builder;
+    /// use std::time::Duration;
+    /// use netcount::{url::Url, Client, Counter, Error, TimeoutPhase};
+    ///
+    /// let client = Client::builder().read_timeout(Duration::from_millis(100)).build();
+    /// // A server that accepts connections and never answers: the head
+    /// // never starts, and the read waiting for it gives up.
+    /// let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let url = Url::parse(&format!("http://{}/", silent.local_addr().unwrap()))?;
+    /// let mut counter = Counter::new("x")?;
+    /// let error = futures_lite::future::block_on(client.count(&url, &mut counter)).unwrap_err();
+    /// assert!(matches!(error, Error::Timeout { phase: TimeoutPhase::Head, .. }), "{error}");
+    /// # Ok::<(), netcount::Error>(())
     /// ```
     pub fn read_timeout(mut self, timeout: Duration) -> Self {
         self.config.read_timeout = timeout;
         self
     }
 
-    /// Most redirects to follow (default 10; 0 refuses every redirect).
+    /// Most redirects to follow (default [`Client::DEFAULT_MAX_REDIRECTS`];
+    /// 0 refuses every redirect).
     ///
     /// # Example
     ///
     /// ```
     /// let builder = netcount::Client::builder().max_redirects(0);
-    /// # let _ = builder;
+    /// assert!(format!("{builder:?}").contains("max_redirects: 0"));
     /// ```
     pub fn max_redirects(mut self, max: u32) -> Self {
         self.config.max_redirects = max;
         self
     }
 
-    /// The `User-Agent` to send (default `netcount/<version>`).
+    /// The `User-Agent` to send (default
+    /// [`DEFAULT_USER_AGENT`],
+    /// `netcount/<version>`).
     ///
     /// # Example
     ///
     /// ```
     /// let builder = netcount::Client::builder().user_agent("my-tool/1.0");
-    /// # let _ = builder;
+    /// assert!(format!("{builder:?}").contains("\"my-tool/1.0\""));
     /// ```
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.config.user_agent = user_agent.into();
@@ -201,7 +270,13 @@ impl ClientBuilder {
     ///     if addr.ip().is_loopback() { Err("loopback".into()) } else { Ok(()) }
     /// });
     /// let client = netcount::Client::builder().address_policy(no_loopback).build();
-    /// # let _ = client;
+    ///
+    /// // Refused before any connection is attempted.
+    /// let url = netcount::url::Url::parse("http://127.0.0.1:9/")?;
+    /// let mut counter = netcount::Counter::new("x")?;
+    /// let error = futures_lite::future::block_on(client.count(&url, &mut counter)).unwrap_err();
+    /// assert!(matches!(error, netcount::Error::AddressNotAllowed { .. }), "{error}");
+    /// # Ok::<(), netcount::Error>(())
     /// ```
     pub fn address_policy(mut self, policy: AddressPolicy) -> Self {
         self.config.policy = Some(policy);
@@ -229,17 +304,20 @@ impl ClientBuilder {
         self
     }
 
-    /// Size of the buffer the body is read into (default 1 MiB, at least
-    /// 1 KiB). Large reads mean fewer system calls and wake-ups: on
-    /// loopback, 1 MiB reads were about 1.5x faster than 128 KiB ones
-    /// (`bench/e2e.sh`); smaller buffers save memory when many fetches run
-    /// at once.
+    /// Size of the buffer the body is read into (default
+    /// [`Client::DEFAULT_READ_BUFFER_SIZE`], at least 1 KiB). Large reads
+    /// mean fewer system calls and wake-ups (README's benchmark section
+    /// has the measurement); smaller buffers save memory when many fetches
+    /// run at once.
     ///
     /// # Example
     ///
     /// ```
     /// let builder = netcount::Client::builder().read_buffer_size(64 * 1024);
-    /// # let _ = builder;
+    /// assert!(format!("{builder:?}").contains("read_buffer: 65536"));
+    /// // Less than 1 KiB is raised to 1 KiB.
+    /// let builder = netcount::Client::builder().read_buffer_size(10);
+    /// assert!(format!("{builder:?}").contains("read_buffer: 1024"));
     /// ```
     pub fn read_buffer_size(mut self, size: usize) -> Self {
         self.config.read_buffer = size.max(1024);
@@ -269,8 +347,8 @@ impl ClientBuilder {
     /// # Example
     ///
     /// ```
-    /// let client = netcount::Client::builder().build();
-    /// # let _ = client;
+    /// let client = netcount::Client::builder().max_redirects(1).build();
+    /// assert!(format!("{client:?}").contains("max_redirects: 1"));
     /// ```
     pub fn build(self) -> Client {
         Client {
@@ -298,6 +376,8 @@ impl ClientBuilder {
 /// let mut counter = Counter::new(".NET")?;
 /// let url = Url::parse("https://dotnetfoundation.org")?;
 /// let report = client.count(&url, &mut counter).await?;
+/// // The counter holds the count too.
+/// assert_eq!(report.count, counter.count());
 /// println!("{} occurrences in {} bytes", report.count, report.bytes);
 /// # Ok::<(), netcount::Error>(())
 /// # });
@@ -318,13 +398,63 @@ impl Default for Client {
 }
 
 impl Client {
-    /// A client with the default settings.
+    /// Default limit for each address's connect and for the TLS handshake:
+    /// 10 s.
     ///
     /// # Example
     ///
     /// ```
-    /// let client = netcount::Client::new();
-    /// # let _ = client;
+    /// assert_eq!(netcount::Client::DEFAULT_CONNECT_TIMEOUT.as_secs(), 10);
+    /// ```
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+    /// Default limit for a whole call, redirects included: 30 s.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(netcount::Client::DEFAULT_TIMEOUT.as_secs(), 30);
+    /// ```
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+    /// Default limit for one read to make progress: 30 s.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use netcount::Client;
+    /// assert!(Client::DEFAULT_READ_TIMEOUT <= Client::DEFAULT_TIMEOUT);
+    /// ```
+    pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+    /// Default number of redirects followed: 10.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(netcount::Client::DEFAULT_MAX_REDIRECTS, 10);
+    /// ```
+    pub const DEFAULT_MAX_REDIRECTS: u32 = 10;
+
+    /// Default size of the buffer a body is read into: 1 MiB.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(netcount::Client::DEFAULT_READ_BUFFER_SIZE, 1024 * 1024);
+    /// ```
+    pub const DEFAULT_READ_BUFFER_SIZE: usize = 1024 * 1024;
+
+    /// A client with the default settings (the `DEFAULT_*` constants).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use netcount::Client;
+    ///
+    /// let client = Client::new();
+    /// let expected = format!("max_redirects: {}", Client::DEFAULT_MAX_REDIRECTS);
+    /// assert!(format!("{client:?}").contains(&expected));
     /// ```
     pub fn new() -> Client {
         ClientBuilder::default().build()
@@ -336,7 +466,7 @@ impl Client {
     ///
     /// ```
     /// let client = netcount::Client::builder().max_redirects(1).build();
-    /// # let _ = client;
+    /// assert!(format!("{client:?}").contains("max_redirects: 1"));
     /// ```
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
@@ -362,20 +492,26 @@ impl Client {
     /// # });
     /// ```
     pub async fn count(&self, url: &Url, counter: &mut Counter) -> Result<Report, Error> {
-        let started = Instant::now();
-        let total = self.config.timeout;
-        let work = self.follow_and_count(url, counter, started);
-        let deadline = async {
-            Timer::after(total).await;
-            Err(Error::Timeout {
-                phase: TimeoutPhase::Total,
-                after: total,
-            })
-        };
-        future::or(work, deadline).await
+        let deadline = Instant::now().checked_add(self.config.timeout);
+        self.count_until(url, counter, deadline).await
     }
 
-    /// The redirect loop of [`Client::count`], without the total deadline.
+    /// [`Client::count`] with the total deadline at `deadline` (`None`:
+    /// none) rather than the client's `timeout` from now: the web API
+    /// counts its wait for a fetch slot against the same deadline. A
+    /// timeout names the client's `timeout` either way.
+    pub(crate) async fn count_until(
+        &self,
+        url: &Url,
+        counter: &mut Counter,
+        deadline: Option<Instant>,
+    ) -> Result<Report, Error> {
+        let fetch = self.follow_and_count(url, counter, Instant::now());
+        within_total(deadline, self.config.timeout, fetch).await
+    }
+
+    /// The redirect loop of [`Client::count`], without the total deadline
+    /// (see [`within_total`]).
     async fn follow_and_count(
         &self,
         url: &Url,
@@ -395,13 +531,7 @@ impl Client {
         loop {
             // Connect, send the request, read the head.
             let stream = connect(&current, &options).await?;
-            let stream = IdleTimeout::new(
-                stream,
-                self.config.read_timeout,
-                TimeoutPhase::Head,
-                started.checked_add(self.config.timeout),
-                self.config.timeout,
-            );
+            let stream = IdleTimeout::new(stream, self.config.read_timeout, TimeoutPhase::Head);
             let response = get_with_agent(stream, &current, &self.config.user_agent).await?;
             let status = response.status();
 
@@ -443,14 +573,39 @@ impl Client {
     }
 }
 
+/// Runs a whole fetch until `deadline` (`None`: no limit); past it, the
+/// fetch is dropped and the error names `total`.
+///
+/// This is the one place the total deadline is enforced, for every step
+/// at once: resolving, connecting, the handshake, the heads, the body. A
+/// timer raced against the work gets its turn whenever the work waits; a
+/// server that sends forever, as fast as it is read, never makes a read
+/// wait, but the body is counted by [`Body::count_into`](crate::http::Body::count_into),
+/// which steps aside every few reads, and that is the turn this timer needs.
+async fn within_total<T>(
+    deadline: Option<Instant>,
+    total: Duration,
+    fetch: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    let Some(deadline) = deadline else {
+        return fetch.await;
+    };
+    deadline::until(deadline, fetch)
+        .await
+        .map_err(|Elapsed| Error::Timeout {
+            phase: TimeoutPhase::Total,
+            after: total,
+        })?
+}
+
 /// Resolves a redirect's `Location` against the URL that sent it and
 /// refuses a downgrade from https to http.
 fn redirect_target(current: &Url, status: u16, location: Option<&[u8]>) -> Result<Url, Error> {
-    let location = location
-        .ok_or_else(|| Error::Protocol(format!("redirect {status} without a location header")))?;
-    let location = std::str::from_utf8(location).map_err(|_| {
-        Error::Protocol(format!("redirect {status} to a location that is not utf-8"))
-    })?;
+    let invalid = |detail: String| Error::protocol(ProtocolErrorKind::Redirect, detail);
+    let location =
+        location.ok_or_else(|| invalid(format!("redirect {status} without a location header")))?;
+    let location = std::str::from_utf8(location)
+        .map_err(|_| invalid(format!("redirect {status} to a location that is not utf-8")))?;
     let next = current.join(location)?;
     if current.scheme() == Scheme::Https && next.scheme() == Scheme::Http {
         return Err(Error::InsecureRedirect {
@@ -469,6 +624,8 @@ fn redirect_target(current: &Url, status: u16, location: Option<&[u8]>) -> Resul
 /// ```no_run
 /// # futures_lite::future::block_on(async {
 /// let report = netcount::count("https://dotnetfoundation.org", ".NET").await?;
+/// // Only a 2xx body is ever counted.
+/// assert!((200..300).contains(&report.status));
 /// println!("{}", report.count);
 /// # Ok::<(), netcount::Error>(())
 /// # });
@@ -482,6 +639,7 @@ pub async fn count(url: &str, needle: &str) -> Result<Report, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::{Body, Framing};
 
     #[test]
     fn redirect_targets() {
@@ -496,9 +654,63 @@ mod tests {
         ));
         assert!(matches!(
             redirect_target(&base, 307, None),
-            Err(Error::Protocol(m)) if m.contains("without a location")
+            Err(Error::Protocol { kind: ProtocolErrorKind::Redirect, detail })
+                if detail.contains("without a location")
+        ));
+        assert!(matches!(
+            redirect_target(&base, 302, Some(b"/\xff")),
+            Err(Error::Protocol {
+                kind: ProtocolErrorKind::Redirect,
+                ..
+            })
         ));
         let plain = Url::parse("http://a.example/").unwrap();
         assert!(redirect_target(&plain, 308, Some(b"https://a.example/")).is_ok());
+    }
+
+    #[test]
+    fn a_stream_that_never_waits_still_ends_at_the_total_deadline() {
+        // Regression: a server sending forever, as fast as it is read, used
+        // to starve the total deadline's timer, so the fetch never ended.
+        // The body is read here as `follow_and_count` reads it, from a
+        // stream that is always ready.
+        let total = Duration::from_millis(50);
+        let stream = IdleTimeout::new(
+            futures_lite::io::repeat(b'x'),
+            Duration::from_secs(10),
+            TimeoutPhase::Body,
+        );
+        let mut body = Body::new(stream, Framing::UntilClose, Vec::new());
+        let mut counter = Counter::new("x").unwrap();
+        let mut buf = vec![0; 64 * 1024];
+        let fetch = body.count_into(&mut counter, &mut buf);
+        let result = futures_lite::future::block_on(within_total(
+            Instant::now().checked_add(total),
+            total,
+            fetch,
+        ));
+        assert!(matches!(
+            result,
+            Err(Error::Timeout {
+                phase: TimeoutPhase::Total,
+                after
+            }) if after == total
+        ));
+        assert!(counter.count() > 0, "the body was read until the deadline");
+    }
+
+    #[test]
+    fn work_done_before_the_total_deadline_passes_through() {
+        let fetch = async { Ok::<_, Error>(7) };
+        let result = futures_lite::future::block_on(within_total(
+            Instant::now().checked_add(Duration::from_secs(10)),
+            Duration::from_secs(10),
+            fetch,
+        ));
+        assert_eq!(result.unwrap(), 7);
+        let result = futures_lite::future::block_on(within_total(None, Duration::MAX, async {
+            Ok::<_, Error>("no deadline")
+        }));
+        assert_eq!(result.unwrap(), "no deadline");
     }
 }

@@ -13,6 +13,11 @@
 //! The work is polled first, so work that is ready at once always wins, even
 //! against a deadline already past. A deadline too far away to represent
 //! (`Duration::MAX`) never fires.
+//!
+//! The timer is only looked at when the work returns `Pending`. Work that
+//! is always ready (reading a stream that never has to wait) must step
+//! aside now and then with `yield_now`, or the timer never gets its turn;
+//! the body reader does (see `Body::count_into`).
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -25,6 +30,8 @@ use futures_lite::future;
 pub(crate) struct Elapsed;
 
 /// Runs `work` for at most `limit`.
+// Its callers (the TLS handshake, the server) are all behind features.
+#[cfg_attr(not(any(feature = "tls", feature = "server")), allow(dead_code))]
 pub(crate) async fn within<F: Future>(limit: Duration, work: F) -> Result<F::Output, Elapsed> {
     match Instant::now().checked_add(limit) {
         Some(deadline) => until(deadline, work).await,
@@ -62,6 +69,19 @@ mod tests {
     fn work_that_never_finishes_is_cut_off() {
         let result = future::block_on(within(Duration::from_millis(20), future::pending::<()>()));
         assert_eq!(result, Err(Elapsed));
+    }
+
+    #[test]
+    fn always_ready_work_that_steps_aside_is_cut_off() {
+        // Never waits for anything, but yields between steps: the timer
+        // gets its turn at each yield.
+        let busy = async {
+            loop {
+                future::yield_now().await;
+            }
+        };
+        let result = future::block_on(within(Duration::from_millis(20), busy));
+        assert_eq!(result, Err::<(), _>(Elapsed));
     }
 
     #[test]

@@ -9,10 +9,14 @@
 //! only return `io::Error`, so a protocol error inside it travels wrapped in
 //! an `io::Error` and is unwrapped again by `Error::from`.
 //!
+//! A broken response ([`Error::Protocol`]) and a body cut short
+//! ([`Error::Truncated`]) carry a kind to match on
+//! ([`ProtocolErrorKind`], [`TruncationKind`]) beside the detail to read.
+//!
 //! # Example
 //!
 //! ```
-//! use netcount::Error;
+//! use netcount::{Error, TruncationKind};
 //!
 //! let error = Error::Status { code: 404, reason: "Not Found".into() };
 //! assert_eq!(error.to_string(), "http status 404 not found");
@@ -20,6 +24,12 @@
 //! // Round trip through io::Error.
 //! let io: std::io::Error = error.into();
 //! assert!(matches!(Error::from(io), Error::Status { code: 404, .. }));
+//!
+//! // The kind survives the trip too.
+//! let cut = Error::Truncated { kind: TruncationKind::Chunked, detail: "no last chunk".into() };
+//! let io: std::io::Error = cut.into();
+//! assert_eq!(io.kind(), std::io::ErrorKind::UnexpectedEof);
+//! assert!(matches!(Error::from(io), Error::Truncated { kind: TruncationKind::Chunked, .. }));
 //! ```
 
 use std::fmt;
@@ -98,6 +108,94 @@ impl fmt::Display for TlsFailure {
     }
 }
 
+/// Which rule of HTTP/1.1 a response broke (see [`Error::Protocol`]).
+///
+/// The error's `detail` says what exactly was wrong; the kind says where, so
+/// a caller can react without reading the text: retry an
+/// [`EmptyReply`](ProtocolErrorKind::EmptyReply), report a broken server
+/// otherwise.
+///
+/// # Example
+///
+/// ```
+/// use netcount::{http, url::Url, Error, ProtocolErrorKind};
+///
+/// # futures_lite::future::block_on(async {
+/// let stream = http::Replay::new("ICY 200 OK\r\n\r\n");
+/// let error = http::get(stream, &Url::parse("http://h/")?).await.unwrap_err();
+/// assert!(matches!(error, Error::Protocol { kind: ProtocolErrorKind::StatusLine, .. }));
+/// # Ok::<(), Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProtocolErrorKind {
+    /// The connection closed before any byte of a response arrived.
+    EmptyReply,
+    /// The connection closed in the middle of the response head.
+    IncompleteHead,
+    /// The head did not end within the size limit
+    /// ([`MAX_HEAD_BYTES`](crate::http::MAX_HEAD_BYTES)).
+    HeadTooLarge,
+    /// The status line is not `HTTP/1.x NNN reason`.
+    StatusLine,
+    /// A header field line is malformed (no colon, an invalid name, a
+    /// forbidden character, a folded line).
+    HeaderField,
+    /// More header fields than allowed
+    /// ([`MAX_HEADERS`](crate::http::MAX_HEADERS)).
+    TooManyHeaders,
+    /// A `101 Switching Protocols`, though no upgrade was asked for.
+    UnexpectedUpgrade,
+    /// Too many interim (1xx) responses before the final one.
+    TooManyInterim,
+    /// The headers that frame the body contradict each other or the
+    /// version (`Transfer-Encoding` with `Content-Length`, or in HTTP/1.0).
+    Framing,
+    /// A `Content-Length` that is not a number, or values that disagree.
+    ContentLength,
+    /// A chunk-size line that is malformed, too long or overflows.
+    ChunkSize,
+    /// A chunk's data not followed by CRLF (its size was wrong).
+    ChunkData,
+    /// A trailer field after the last chunk that is malformed, too long, or
+    /// one too many.
+    Trailer,
+    /// A redirect without a usable `Location`.
+    Redirect,
+}
+
+/// Which framing a truncated body was cut short in (see
+/// [`Error::Truncated`]).
+///
+/// # Example
+///
+/// ```
+/// use netcount::{http, url::Url, Counter, Error, TruncationKind};
+///
+/// # futures_lite::future::block_on(async {
+/// let stream = http::Replay::new("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n.NET");
+/// let response = http::get(stream, &Url::parse("http://h/")?).await?;
+/// let error = response.count(&mut Counter::new(".NET")?).await.unwrap_err();
+/// assert!(matches!(error, Error::Truncated { kind: TruncationKind::ContentLength, .. }));
+/// # Ok::<(), Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TruncationKind {
+    /// Fewer bytes arrived than `Content-Length` promised.
+    ContentLength,
+    /// A chunked body ended before its last (zero-size) chunk.
+    Chunked,
+    /// A chunked body ended inside its trailer section.
+    Trailers,
+    /// A body delimited by the end of the connection ended without TLS
+    /// `close_notify`, so the end may have been forged by cutting the
+    /// connection.
+    MissingCloseNotify,
+}
+
 /// Everything that can go wrong while counting.
 ///
 /// # Example
@@ -171,10 +269,20 @@ pub enum Error {
     },
     /// The server's response broke HTTP/1.1 in a way that makes the body
     /// untrustworthy.
-    Protocol(String),
+    Protocol {
+        /// Which rule was broken, to match on.
+        kind: ProtocolErrorKind,
+        /// What exactly was wrong, for a person.
+        detail: String,
+    },
     /// The body ended before its framing said it was complete. The count of
     /// a partial body is never reported.
-    Truncated(String),
+    Truncated {
+        /// Which framing was cut short, to match on.
+        kind: TruncationKind,
+        /// How much arrived, for a person.
+        detail: String,
+    },
     /// The response used a content or transfer coding the client cannot
     /// decode, so counting its bytes would count the wrong text.
     UnsupportedEncoding {
@@ -232,8 +340,8 @@ impl fmt::Display for Error {
             Error::Timeout { phase, after } => {
                 write!(f, "timed out after {after:?} waiting for {phase}")
             }
-            Error::Protocol(what) => write!(f, "invalid http response: {what}"),
-            Error::Truncated(what) => write!(f, "body truncated: {what}"),
+            Error::Protocol { detail, .. } => write!(f, "invalid http response: {detail}"),
+            Error::Truncated { detail, .. } => write!(f, "body truncated: {detail}"),
             Error::UnsupportedEncoding { header, coding } => write!(
                 f,
                 "unsupported {header} {coding:?}: the body cannot be decoded, so it cannot be counted"
@@ -266,15 +374,32 @@ impl std::error::Error for Error {
 }
 
 impl Error {
+    /// A [`Error::Protocol`] of `kind`.
+    pub(crate) fn protocol(kind: ProtocolErrorKind, detail: impl Into<String>) -> Error {
+        Error::Protocol {
+            kind,
+            detail: detail.into(),
+        }
+    }
+
+    /// A [`Error::Truncated`] of `kind`.
+    pub(crate) fn truncated(kind: TruncationKind, detail: impl Into<String>) -> Error {
+        Error::Truncated {
+            kind,
+            detail: detail.into(),
+        }
+    }
+
     /// The variant's name in `snake_case`, stable across releases: a short
     /// machine-readable code for JSON output and logs.
     ///
     /// # Example
     ///
     /// ```
-    /// use netcount::Error;
+    /// use netcount::{Error, TruncationKind};
     ///
-    /// assert_eq!(Error::Truncated("x".into()).kind(), "truncated");
+    /// let error = Error::Truncated { kind: TruncationKind::Chunked, detail: "x".into() };
+    /// assert_eq!(error.kind(), "truncated");
     /// ```
     pub fn kind(&self) -> &'static str {
         match self {
@@ -287,8 +412,8 @@ impl Error {
             Error::Tls { .. } => "tls",
             Error::InvalidCertificate(_) => "invalid_certificate",
             Error::Timeout { .. } => "timeout",
-            Error::Protocol(_) => "protocol",
-            Error::Truncated(_) => "truncated",
+            Error::Protocol { .. } => "protocol",
+            Error::Truncated { .. } => "truncated",
             Error::UnsupportedEncoding { .. } => "unsupported_encoding",
             Error::Status { .. } => "status",
             Error::TooManyRedirects { .. } => "too_many_redirects",
@@ -305,7 +430,7 @@ impl From<Error> for io::Error {
         let kind = match error {
             Error::Io(inner) => return inner,
             Error::Timeout { .. } => io::ErrorKind::TimedOut,
-            Error::Truncated(_) => io::ErrorKind::UnexpectedEof,
+            Error::Truncated { .. } => io::ErrorKind::UnexpectedEof,
             _ => io::ErrorKind::InvalidData,
         };
         io::Error::new(kind, error)

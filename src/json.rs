@@ -1,5 +1,7 @@
 //! Minimal JSON output: the report and error objects the CLI's `--json` and
-//! the web API print. Writing is all we need, so no JSON crate is pulled in.
+//! the web API print ([`Report::to_json`], [`Error::to_json`],
+//! [`Error::to_json_with_url`]). Writing is all we need, so no JSON crate is
+//! pulled in.
 
 use std::fmt::Write;
 
@@ -7,13 +9,7 @@ use crate::client::Report;
 use crate::error::Error;
 
 /// `text` as a JSON string literal, quoted and escaped (RFC 8259 §7).
-///
-/// # Example
-///
-/// ```
-/// assert_eq!(netcount::json::string("a\"b\\c\n\u{1}"), r#""a\"b\\c\n\u0001""#);
-/// ```
-pub fn string(text: &str) -> String {
+pub(crate) fn string(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {
@@ -41,11 +37,9 @@ impl Report {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// let url = netcount::Url::parse("http://example.org/")?;
-    /// let report = netcount::Report {
-    ///     url: url.clone(), final_url: url, status: 200, bytes: 10, count: 1,
-    ///     redirects: 0, elapsed: Duration::from_millis(12),
-    /// };
+    /// let url = netcount::url::Url::parse("http://example.org/")?;
+    /// let mut report = netcount::Report::new(url);
+    /// (report.bytes, report.count, report.elapsed) = (10, 1, Duration::from_millis(12));
     /// assert_eq!(
     ///     report.to_json(),
     ///     r#"{"url":"http://example.org/","final_url":"http://example.org/","status":200,"count":1,"bytes":10,"redirects":0,"elapsed_ms":12}"#
@@ -90,11 +84,33 @@ impl Error {
             string(&self.to_string())
         )
     }
+
+    /// The JSON line of a URL that failed, `{"url":url,"error":...}` with
+    /// [`Error::to_json`] as the error: the counterpart of
+    /// [`Report::to_json`] in a JSON-lines output (the CLI's `--json`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let error = netcount::Error::Status { code: 404, reason: "Not Found".into() };
+    /// assert_eq!(
+    ///     error.to_json_with_url("http://a/\"x\""),
+    ///     r#"{"url":"http://a/\"x\"","error":{"kind":"status","message":"http status 404 not found","status":404}}"#
+    /// );
+    /// ```
+    pub fn to_json_with_url(&self, url: &str) -> String {
+        format!(r#"{{"url":{},"error":{}}}"#, string(url), self.to_json())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quotes_and_control_characters_are_escaped() {
+        assert_eq!(string("a\"b\\c\n\u{1}"), r#""a\"b\\c\n\u0001""#);
+    }
 
     #[test]
     fn every_control_character_is_escaped_and_the_result_parses() {

@@ -24,7 +24,25 @@
 //! | [`http`] | the hand-rolled HTTP/1.1 GET over any byte stream |
 //! | [`client`] | connecting, TLS, timeouts, redirects, status policy |
 //! | [`error`] | the one error enum |
-//! | [`json`] | the JSON lines the CLI and the web API print |
+//! | `server` | the web API (feature `server`) |
+//!
+//! [`Report::to_json`] and [`Error::to_json`] give the JSON lines the CLI
+//! and the web API print.
+//!
+//! # Features
+//!
+//! All are on by default; an embedder writes `default-features = false`
+//! and picks:
+//!
+//! | feature | adds |
+//! | --- | --- |
+//! | `tls` | `https` URLs: rustls (ring provider), webpki roots, `ClientBuilder::add_root_certificates_pem` |
+//! | `server` | `netcount::server`, the web API (its own executor; no CLI crate) |
+//! | `cli` | the `netcount` binary: `server` plus smol, lexopt, async-signal |
+//!
+//! Without features the library is the counter, the URL parser, the HTTP/1.1
+//! GET and the client for `http` URLs, on futures-lite, async-io, async-net
+//! and memchr; it runs on any executor.
 //!
 //! ## One fetch, step by step: who polls, who wakes, what each `.await` waits for
 //!
@@ -37,8 +55,9 @@
 //!   sockets and timers that the pending operations registered, and *wakes*
 //!   the task (calls its `Waker`) when one is ready;
 //! * **the task** is [`Client::count`]: an `async fn` the compiler turned
-//!   into a state machine (see `examples/hand_written_future.rs` for that
-//!   machine written by hand).
+//!   into a state machine. `examples/hand_written_future.rs` writes such a
+//!   machine by hand (`Future`, `poll`, `Pin`, the `Waker`) and prints each
+//!   `Pending` and wake-up as it runs: read it next to this walk-through.
 //!
 //! In [`Client::count`]:
 //!
@@ -59,14 +78,12 @@
 //! 5. The body: the same read loop, into a 1 MiB buffer, and after each
 //!    read the bytes go straight to [`Counter::feed`], in the same task.
 //!
-//! Counting stays inline because it is much cheaper than waiting: the
-//! counter runs at several GiB/s (`cargo bench --bench counter`), while a
-//! hand-off to a thread pool costs a cross-thread wake-up per chunk. The
-//! offload benchmark (`cargo bench --bench offload`, 256 MiB over loopback,
-//! 2-core VM) measured offloading every chunk with `smol::unblock` at
-//! **16x slower** with 4 KiB reads, 2.9x with 64 KiB and still 1.3–1.6x
-//! with 256 KiB–1 MiB reads. The work is I/O-bound; the CPU part is too
-//! small to be worth a thread switch.
+//! Counting stays inline because it is much cheaper than waiting: scanning
+//! a chunk with memchr costs less than handing it to a thread pool, which
+//! needs a cross-thread wake-up per chunk. The work is I/O-bound; the CPU
+//! part is too small to be worth a thread switch. `cargo bench --bench
+//! counter` and `cargo bench --bench offload` measure both sides; the
+//! README's benchmark section has the figures.
 //!
 //! The library runs on any executor: async-io's reactor drives itself on a
 //! helper thread when the executor does not (`examples/any_executor.rs`).
@@ -89,6 +106,8 @@
 //! ```no_run
 //! # futures_lite::future::block_on(async {
 //! let report = netcount::count("https://dotnetfoundation.org", ".NET").await?;
+//! // Only a 2xx body is ever counted.
+//! assert!((200..300).contains(&report.status));
 //! println!("{} occurrences of .NET in {} bytes", report.count, report.bytes);
 //! # Ok::<(), netcount::Error>(())
 //! # });
@@ -117,9 +136,12 @@ mod connect;
 pub mod counter;
 mod deadline;
 pub mod error;
+#[cfg(feature = "server")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
-pub mod json;
-#[cfg(feature = "cli")]
+mod json;
+#[cfg(feature = "server")]
 pub mod server;
 #[cfg(test)]
 mod testing;
@@ -137,4 +159,29 @@ pub use client::{count, Client, ClientBuilder, Report};
 pub use connect::{AddressPolicy, Resolver};
 pub use counter::{Counter, CounterOptions};
 pub use error::{Error, TimeoutPhase, TlsFailure};
-pub use url::Url;
+pub use error::{ProtocolErrorKind, TruncationKind};
+
+/// The URL counted when none is given (by the CLI, and by the web API's
+/// `/DotNetCount`): the page of the C# guide's example.
+///
+/// # Example
+///
+/// ```
+/// let url = netcount::url::Url::parse(netcount::DEFAULT_URL)?;
+/// assert_eq!(url.host_str(), "dotnetfoundation.org");
+/// # Ok::<(), netcount::Error>(())
+/// ```
+pub const DEFAULT_URL: &str = "https://dotnetfoundation.org";
+
+/// The needle counted when none is given (by the CLI and the web API): the
+/// C# guide's `.NET`.
+///
+/// # Example
+///
+/// ```
+/// let mut counter = netcount::Counter::new(netcount::DEFAULT_NEEDLE)?;
+/// counter.feed(b"ASP.NET runs on .NET");
+/// assert_eq!(counter.count(), 2);
+/// # Ok::<(), netcount::Error>(())
+/// ```
+pub const DEFAULT_NEEDLE: &str = ".NET";

@@ -1,4 +1,4 @@
-//! An idle timeout and the total deadline around a stream's reads.
+//! An idle timeout around a stream's reads.
 //!
 //! A server that stops sending in the middle of a response must not hang the
 //! client. [`IdleTimeout`] wraps a stream and fails a read that made no
@@ -6,9 +6,9 @@
 //! only when a read is about to wait, so a fast stream costs one clock read
 //! per read.
 //!
-//! A server that never stops sending must not hang it either. Its reads never
-//! wait, so a timer raced against the whole fetch would never get a turn:
-//! the same clock read also checks the fetch's total deadline.
+//! This is the only job it has. The fetch's total deadline, which must also
+//! stop a server that never stops sending, is enforced in one place around
+//! the whole fetch ([`Client::count`](crate::Client::count)).
 
 use std::future::Future;
 use std::io;
@@ -22,7 +22,7 @@ use futures_lite::{AsyncRead, AsyncWrite};
 use crate::error::{Error, TimeoutPhase};
 
 /// A stream whose reads fail with [`Error::Timeout`] after `idle` without
-/// progress, or once the fetch's total deadline has passed.
+/// progress.
 #[derive(Debug)]
 pub(crate) struct IdleTimeout<S> {
     /// The wrapped stream.
@@ -38,25 +38,11 @@ pub(crate) struct IdleTimeout<S> {
     timer: Timer,
     /// The instant `timer` is currently set to.
     armed_for: Instant,
-    /// When the whole fetch must be over (`None`: too far to represent); a
-    /// read that completes later fails with a [`TimeoutPhase::Total`]
-    /// timeout.
-    total_deadline: Option<Instant>,
-    /// The whole fetch's timeout, named in that error.
-    total: Duration,
 }
 
 impl<S> IdleTimeout<S> {
-    /// Wraps `inner`; the first read may wait `idle` from now, and no read
-    /// succeeds after `total_deadline` (the end of a fetch limited to
-    /// `total`).
-    pub(crate) fn new(
-        inner: S,
-        idle: Duration,
-        phase: TimeoutPhase,
-        total_deadline: Option<Instant>,
-        total: Duration,
-    ) -> IdleTimeout<S> {
+    /// Wraps `inner`; the first read may wait `idle` from now.
+    pub(crate) fn new(inner: S, idle: Duration, phase: TimeoutPhase) -> IdleTimeout<S> {
         let deadline = Instant::now() + idle;
         IdleTimeout {
             inner,
@@ -65,8 +51,6 @@ impl<S> IdleTimeout<S> {
             deadline,
             timer: Timer::at(deadline),
             armed_for: deadline,
-            total_deadline,
-            total,
         }
     }
 
@@ -85,17 +69,9 @@ impl<S: AsyncRead + Unpin> AsyncRead for IdleTimeout<S> {
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         if let Poll::Ready(result) = Pin::new(&mut this.inner).poll_read(cx, buf) {
-            let now = Instant::now();
-            // A stream that is always ready never lets the total deadline's
-            // timer run: check it here.
-            if this.total_deadline.is_some_and(|end| now >= end) {
-                return Poll::Ready(Err(Error::Timeout {
-                    phase: TimeoutPhase::Total,
-                    after: this.total,
-                }
-                .into()));
-            }
-            this.deadline = now + this.idle;
+            // Progress (or an error, or the end): the next read gets a whole
+            // idle period again.
+            this.deadline = Instant::now() + this.idle;
             return Poll::Ready(result);
         }
         // The read has to wait: make sure the timer will wake us in time.
@@ -138,44 +114,37 @@ mod tests {
 
     use super::*;
 
+    /// A stream that never has anything to read.
+    struct Silent;
+
+    impl AsyncRead for Silent {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            _: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            Poll::Pending
+        }
+    }
+
     #[test]
-    fn a_stream_that_never_waits_still_ends_at_the_total_deadline() {
-        // Regression: a server sending forever, as fast as it is read, used
-        // to starve the total deadline's timer, so the fetch never ended.
-        let total = Duration::from_millis(50);
-        let mut stream = IdleTimeout::new(
-            futures_lite::io::repeat(b'x'),
-            Duration::from_secs(10),
-            TimeoutPhase::Body,
-            Instant::now().checked_add(total),
-            total,
-        );
-        let mut buf = [0; 4096];
-        let error = futures_lite::future::block_on(async {
-            loop {
-                if let Err(error) = stream.read(&mut buf).await {
-                    return error;
-                }
-            }
-        });
+    fn a_read_without_progress_times_out_naming_the_phase() {
+        let idle = Duration::from_millis(20);
+        let mut stream = IdleTimeout::new(Silent, idle, TimeoutPhase::Head);
+        stream.set_phase(TimeoutPhase::Body);
+        let error = futures_lite::future::block_on(stream.read(&mut [0; 16])).unwrap_err();
         assert!(matches!(
             Error::from(error),
             Error::Timeout {
-                phase: TimeoutPhase::Total,
+                phase: TimeoutPhase::Body,
                 after
-            } if after == total
+            } if after == idle
         ));
     }
 
     #[test]
-    fn reads_before_the_total_deadline_pass_through() {
-        let mut stream = IdleTimeout::new(
-            &b"abc"[..],
-            Duration::from_secs(10),
-            TimeoutPhase::Body,
-            None,
-            Duration::MAX,
-        );
+    fn reads_that_make_progress_pass_through() {
+        let mut stream = IdleTimeout::new(&b"abc"[..], Duration::from_secs(10), TimeoutPhase::Body);
         let mut text = String::new();
         futures_lite::future::block_on(stream.read_to_string(&mut text)).unwrap();
         assert_eq!(text, "abc");

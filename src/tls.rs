@@ -17,11 +17,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_net::TcpStream;
-use futures_lite::future;
 use futures_rustls::pki_types::pem::PemObject;
 use futures_rustls::pki_types::{CertificateDer, ServerName};
 use futures_rustls::rustls::{self, CertificateError, ClientConfig, RootCertStore};
 
+use crate::deadline;
 use crate::error::{Error, TimeoutPhase, TlsFailure};
 use crate::url::{Host, Url};
 
@@ -94,15 +94,14 @@ impl TlsConnector {
             Host::Ipv4(ip) => ServerName::IpAddress(std::net::IpAddr::V4(*ip).into()),
             Host::Ipv6(ip) => ServerName::IpAddress(std::net::IpAddr::V6(*ip).into()),
         };
-        let handshake = async { self.connector.connect(name, tcp).await.map_err(classify) };
-        let expired = async {
-            async_io::Timer::after(timeout).await;
-            Err(Error::Timeout {
+        let handshake = self.connector.connect(name, tcp);
+        let result = deadline::within(timeout, handshake)
+            .await
+            .map_err(|deadline::Elapsed| Error::Timeout {
                 phase: TimeoutPhase::Handshake,
                 after: timeout,
-            })
-        };
-        future::or(handshake, expired).await
+            })?;
+        result.map_err(classify)
     }
 }
 

@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use netcount::server::query;
+use netcount::fuzzing::{decode_query, parse_query};
 use netcount_fuzz::{encode_component, Input};
 
 fuzz_target!(|data: &[u8]| {
@@ -14,14 +14,14 @@ fuzz_target!(|data: &[u8]| {
     let mode = input.byte();
     if mode & 1 == 0 {
         let text = String::from_utf8_lossy(input.rest);
-        if let Ok(pairs) = query::parse(&text) {
+        if let Ok(pairs) = parse_query(&text) {
             let pieces = text.split('&').filter(|p| !p.is_empty()).count();
             assert_eq!(pairs.len(), pieces, "one pair per non-empty piece");
             for (name, value) in &pairs {
                 assert!(name.len() + value.len() <= text.len());
             }
         }
-        if let Ok(bytes) = query::decode(&text) {
+        if let Ok(bytes) = decode_query(&text) {
             assert!(bytes.len() <= text.len());
             // Without '%' and '+', decoding is the identity.
             if !text.contains(['%', '+']) {
@@ -52,7 +52,7 @@ fuzz_target!(|data: &[u8]| {
         pairs.push((name, value));
     }
     assert_eq!(
-        query::parse(&encoded).expect("a valid encoding is accepted"),
+        parse_query(&encoded).expect("a valid encoding is accepted"),
         pairs,
         "{encoded:?}"
     );

@@ -6,7 +6,8 @@
 
 use futures_lite::AsyncReadExt;
 use netcount::http::{get, Body, Replay};
-use netcount::server::{query, read_request, Limits, Request};
+use netcount::fuzzing::{parse_query, read_request, Reply, Request};
+use netcount::server::Limits;
 use netcount::url::Url;
 use netcount::{Counter, CounterOptions, Error};
 
@@ -170,7 +171,7 @@ pub fn read_requests(sent: &[u8], splits: &[usize], limits: &Limits) -> Vec<Inbo
 
 /// Checks a refusal is a 4xx/5xx that the client's own parser reads back
 /// with the same status and body; returns its status and body.
-pub fn check_refusal(refusal: &netcount::server::Response) -> (u16, String) {
+pub fn check_refusal(refusal: &Reply) -> (u16, String) {
     assert!(
         (400..600).contains(&refusal.status),
         "refusal with status {}",
@@ -211,7 +212,7 @@ pub fn check_request(request: &Request, sent: &[u8]) {
     assert!(visible(&request.path), "path {:?}", request.path);
     if let Some(query) = &request.query {
         assert!(visible(query), "query {:?}", query);
-        let _ = query::parse(query);
+        let _ = parse_query(query);
     }
     if request.keep_alive {
         assert!(
@@ -226,15 +227,11 @@ pub fn check_request(request: &Request, sent: &[u8]) {
 /// each is well formed. `small` uses tight limits so the size refusals are
 /// reached often. Returns the outcomes.
 pub fn check_client_bytes(sent: &[u8], splits: &[usize], small: bool) -> Vec<Inbound> {
-    let limits = if small {
-        Limits {
-            max_head_bytes: 64,
-            max_headers: 3,
-            ..Limits::default()
-        }
-    } else {
-        Limits::default()
-    };
+    let mut limits = Limits::default();
+    if small {
+        limits.max_head_bytes = 64;
+        limits.max_headers = 3;
+    }
     let whole = read_requests(sent, &[], &limits);
     let bytewise = read_requests(sent, &[1], &limits);
     let split = read_requests(sent, splits, &limits);

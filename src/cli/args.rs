@@ -6,13 +6,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use lexopt::prelude::*;
-use netcount::{CounterOptions, Url};
+use netcount::url::Url;
+use netcount::{Client, CounterOptions, DEFAULT_NEEDLE, DEFAULT_URL};
 
-/// The URL counted when none is given: the C# guide's example page.
-pub const DEFAULT_URL: &str = "https://dotnetfoundation.org";
-/// The needle counted when none is given: the C# guide's `.NET`.
-pub const DEFAULT_NEEDLE: &str = ".NET";
-/// Fetches at once when `-j` is not given.
+/// Fetches at once when `-j` is not given. (The other defaults are the
+/// library's: `netcount::DEFAULT_URL`, `DEFAULT_NEEDLE`, `Client::DEFAULT_*`.)
 pub const DEFAULT_CONCURRENCY: usize = 8;
 
 /// A parsed command line.
@@ -88,9 +86,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
     let mut concurrency = DEFAULT_CONCURRENCY;
     let mut json = false;
     let mut quiet = false;
-    let mut timeout = Duration::from_secs(30);
-    let mut connect_timeout = Duration::from_secs(10);
-    let mut max_redirects = 10;
+    let mut timeout = Client::DEFAULT_TIMEOUT;
+    let mut connect_timeout = Client::DEFAULT_CONNECT_TIMEOUT;
+    let mut max_redirects = Client::DEFAULT_MAX_REDIRECTS;
     let mut cacert = None;
     while let Some(arg) = parser.next()? {
         match arg {
@@ -231,6 +229,14 @@ mod tests {
         assert_eq!(args.urls, [Url::parse(DEFAULT_URL).unwrap()]);
         assert_eq!(args.needle, b".NET");
         assert_eq!(args.concurrency, DEFAULT_CONCURRENCY);
+        assert_eq!(
+            (args.timeout, args.connect_timeout, args.max_redirects),
+            (
+                Client::DEFAULT_TIMEOUT,
+                Client::DEFAULT_CONNECT_TIMEOUT,
+                Client::DEFAULT_MAX_REDIRECTS
+            )
+        );
         assert!(count_args(&["--input", "-"]).urls.is_empty());
     }
 

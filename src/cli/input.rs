@@ -7,7 +7,8 @@
 
 use std::io::Read;
 
-use netcount::{Error, Url};
+use netcount::url::Url;
+use netcount::Error;
 
 use super::args::InputSource;
 

@@ -5,11 +5,11 @@
 //! | --- | --- | --- | --- |
 //! | [`Format::Count`] (one URL) | `COUNT` | nothing | nothing |
 //! | [`Format::Lines`] (several) | `COUNT<TAB>URL` | nothing | `SUM<TAB>total` |
-//! | [`Format::Json`] | `Report::to_json()` | `{"url":...,"error":{...}}` | nothing |
+//! | [`Format::Json`] | `Report::to_json()` | `Error::to_json_with_url(url)` | nothing |
 
 use std::io::{self, Write};
 
-use netcount::{json, Error, Report};
+use netcount::{Error, Report};
 
 /// How counted URLs are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,12 +71,7 @@ impl<W: Write, E: Write> Output<W, E> {
             Err(error) => {
                 self.failed = true;
                 if self.format == Format::Json {
-                    writeln!(
-                        self.out,
-                        r#"{{"url":{},"error":{}}}"#,
-                        json::string(label),
-                        error.to_json()
-                    )?;
+                    writeln!(self.out, "{}", error.to_json_with_url(label))?;
                 }
                 // Keep the two streams in order where they share a terminal.
                 self.out.flush()?;
@@ -105,21 +100,16 @@ impl<W: Write, E: Write> Output<W, E> {
 mod tests {
     use std::time::Duration;
 
-    use netcount::Url;
+    use netcount::url::Url;
 
     use super::*;
 
     fn report(url: &str, count: u64) -> Result<Report, Error> {
-        let url = Url::parse(url).unwrap();
-        Ok(Report {
-            url: url.clone(),
-            final_url: url,
-            status: 200,
-            bytes: 10,
-            count,
-            redirects: 0,
-            elapsed: Duration::from_millis(5),
-        })
+        let mut report = Report::new(Url::parse(url).unwrap());
+        report.bytes = 10;
+        report.count = count;
+        report.elapsed = Duration::from_millis(5);
+        Ok(report)
     }
 
     fn failure() -> Result<Report, Error> {

@@ -5,61 +5,74 @@ use std::net::SocketAddr;
 
 use lexopt::prelude::*;
 use netcount::server::{Config, Server};
-use netcount::Url;
+use netcount::url::Url;
+use netcount::DEFAULT_NEEDLE;
 
 use super::args::{positive_count, seconds, text, UsageError};
+use super::{print, secs, usage_error, write_stderr, EXIT_FAILED, EXIT_OK};
 
-/// Help text for `netcount serve`.
-const HELP: &str = "\
+/// Help text for `netcount serve`, with the defaults of [`Config`] filled in.
+pub(super) fn help() -> String {
+    let config = Config::default();
+    let limits = &config.limits;
+    format!(
+        "\
 Usage: netcount serve [OPTIONS]
 
 Serve the count over HTTP:
-  GET /DotNetCount                   .NET count at the default URL (JSON number)
+  GET /DotNetCount                   {needle} count at the default URL (JSON number)
   GET /count?url=URL[&needle=TEXT][&ignore_case=1][&overlapping=1]   JSON report
   GET /healthz                       ok
 
 Options:
-      --listen ADDR                  address to listen on (default: 127.0.0.1:8080)
-      --default-url URL              URL of /DotNetCount (default: https://dotnetfoundation.org)
+      --listen ADDR                  address to listen on (default: {listen})
+      --default-url URL              URL of /DotNetCount (default: {default_url})
       --allow-private                turn the SSRF guard off (any address, any port)
       --allow-host HOST              fetch only from this host (repeatable)
       --allow-addr IP:PORT           exempt exactly this address from the SSRF guard (repeatable)
-      --max-connections N            connections served at once (default: 256)
-      --max-head-bytes N             largest request head (default: 8192)
-      --max-headers N                most request header fields (default: 64)
-      --head-timeout SECS            time for a request head to arrive (default: 10)
-      --idle-timeout SECS            keep-alive idle time (default: 15)
-      --max-requests N               requests per connection (default: 100)
-      --max-fetches N                upstream fetches at once (default: 32)
-      --fetch-wait SECS              longest wait for a fetch slot, then 503 (default: 10)
-      --upstream-timeout SECS        deadline of one request's upstream work (default: 30)
+      --max-connections N            connections served at once (default: {max_connections})
+      --max-head-bytes N             largest request head (default: {max_head_bytes})
+      --max-headers N                most request header fields (default: {max_headers})
+      --head-timeout SECS            time for a request head to arrive (default: {head_timeout})
+      --idle-timeout SECS            keep-alive idle time (default: {idle_timeout})
+      --max-requests N               requests per connection (default: {max_requests})
+      --max-fetches N                upstream fetches at once (default: {max_fetches})
+      --fetch-wait SECS              longest wait for a fetch slot, then 503 (default: {fetch_wait})
+      --upstream-timeout SECS        deadline of one request's upstream work (default: {upstream_timeout})
   -h, --help                         print this help
 
-Stops on SIGINT or SIGTERM, letting answers in progress finish (up to 10 s).
-";
+Stops on SIGINT or SIGTERM, letting answers in progress finish (up to {grace} s).
+",
+        needle = DEFAULT_NEEDLE,
+        listen = config.listen,
+        default_url = netcount::DEFAULT_URL,
+        max_connections = limits.max_connections,
+        max_head_bytes = limits.max_head_bytes,
+        max_headers = limits.max_headers,
+        head_timeout = secs(limits.head_timeout),
+        idle_timeout = secs(limits.idle_timeout),
+        max_requests = limits.max_requests_per_connection,
+        max_fetches = limits.max_fetches,
+        fetch_wait = secs(limits.fetch_wait),
+        upstream_timeout = secs(limits.upstream_timeout),
+        grace = secs(limits.shutdown_grace),
+    )
+}
 
 /// Runs `netcount serve` with the arguments after `serve`; returns the
-/// exit code (0 after a clean shutdown, 1 if the server failed, 2 for a
-/// usage error).
+/// exit code: `EXIT_OK` after a clean shutdown, `EXIT_FAILED` if the server
+/// could not run, `EXIT_USAGE` for a usage error.
 pub fn main(args: Vec<OsString>) -> i32 {
     let config = match parse(args) {
         Ok(Some(config)) => config,
-        Ok(None) => {
-            print!("{HELP}");
-            return 0;
-        }
-        Err(UsageError(message)) => {
-            eprintln!(
-                "netcount serve: {message}\nTry 'netcount serve --help' for more information."
-            );
-            return 2;
-        }
+        Ok(None) => return print(&help()),
+        Err(error) => return usage_error("netcount serve", &error),
     };
     match smol::block_on(run(config)) {
-        Ok(()) => 0,
+        Ok(()) => EXIT_OK,
         Err(message) => {
-            eprintln!("netcount serve: {message}");
-            1
+            write_stderr(&format!("netcount serve: {message}\n"));
+            EXIT_FAILED
         }
     }
 }
@@ -71,12 +84,15 @@ async fn run(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let shutdown = shutdown_signal().map_err(|e| format!("cannot handle signals: {e}"))?;
-    eprintln!("netcount: serving on http://{}", server.local_addr());
+    write_stderr(&format!(
+        "netcount: serving on http://{}\n",
+        server.local_addr()
+    ));
     server
         .run_until(shutdown)
         .await
         .map_err(|e| e.to_string())?;
-    eprintln!("netcount: stopped");
+    write_stderr("netcount: stopped\n");
     Ok(())
 }
 
@@ -89,7 +105,7 @@ fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     let mut signals = Signals::new([Signal::Int, Signal::Term])?;
     Ok(async move {
         let _ = signals.next().await;
-        eprintln!("netcount: shutting down");
+        write_stderr("netcount: shutting down\n");
     })
 }
 

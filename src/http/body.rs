@@ -12,9 +12,11 @@
 //! chunked framing's size lines. Payload is served from that buffer first;
 //! once it is empty, large reads go straight from the stream into the
 //! caller's buffer, so the common case (a big Content-Length or
-//! close-delimited body) copies nothing. One `poll_read` returns as many
-//! payload bytes as are available without waiting, across as many small
-//! chunks as the buffer holds.
+//! close-delimited body) copies nothing. Both paths count what they hand
+//! out with the same `advance` step, which also moves the state on at the
+//! end of a chunk or of the body. One `poll_read` returns as many payload
+//! bytes as are available without waiting, across as many small chunks as
+//! the buffer holds.
 
 use std::io;
 use std::pin::Pin;
@@ -23,7 +25,7 @@ use std::task::{ready, Context, Poll};
 use futures_lite::{AsyncRead, AsyncReadExt};
 
 use crate::counter::Counter;
-use crate::error::Error;
+use crate::error::{Error, ProtocolErrorKind, TruncationKind};
 
 /// The longest chunk-size line (size plus extensions) accepted.
 pub const MAX_CHUNK_LINE: usize = 4096;
@@ -40,7 +42,8 @@ const BUF_SIZE: usize = 16 * 1024;
 /// buffer, so the next chunk-size line arrives in the same read.
 const DIRECT_READ_MIN: usize = 4096;
 
-/// [`Body::count_into`] lets other tasks run after this many reads.
+/// [`Body::count_into`] lets other tasks, and timers raced against it, run
+/// after this many reads.
 const YIELD_EVERY_READS: u64 = 16;
 
 /// How the body is delimited, decided from the response head.
@@ -82,6 +85,19 @@ enum State {
     Trailers { bytes: usize, fields: usize },
     /// The body is complete: every further read returns 0.
     Done,
+}
+
+impl State {
+    /// Payload bytes this state may still hand out before the framing
+    /// changes: the rest of the Content-Length or of the chunk, no limit
+    /// for a close-delimited body, none between chunks.
+    fn payload_left(self) -> u64 {
+        match self {
+            State::Length { remaining, .. } | State::ChunkData { remaining } => remaining,
+            State::UntilClose => u64::MAX,
+            _ => 0,
+        }
+    }
 }
 
 /// What one parsing step achieved.
@@ -251,7 +267,8 @@ impl<S: AsyncRead + Unpin> Body<S> {
             counter.feed(&buf[..n]);
             // A fast stream may never make a read wait, and a task that
             // never returns `Pending` keeps every other task on its
-            // executor thread (and its timers) from running. Step aside
+            // executor thread, and every timer raced against this one
+            // (the client's total deadline), from running. Step aside
             // now and then.
             if reads % YIELD_EVERY_READS == 0 {
                 futures_lite::future::yield_now().await;
@@ -265,33 +282,11 @@ impl<S: AsyncRead + Unpin> Body<S> {
         let available = self.end - self.start;
         match self.state {
             State::Done => Ok(Step::Payload(0)),
-            State::Length { remaining, total } => {
+            State::Length { .. } | State::UntilClose | State::ChunkData { .. } => {
                 if available == 0 {
                     return Ok(Step::NeedInput);
                 }
-                let n = self.copy_payload(out, remaining);
-                self.state = match remaining - n as u64 {
-                    0 => State::Done,
-                    remaining => State::Length { remaining, total },
-                };
-                Ok(Step::Payload(n))
-            }
-            State::UntilClose => {
-                if available == 0 {
-                    return Ok(Step::NeedInput);
-                }
-                Ok(Step::Payload(self.copy_payload(out, u64::MAX)))
-            }
-            State::ChunkData { remaining } => {
-                if available == 0 {
-                    return Ok(Step::NeedInput);
-                }
-                let n = self.copy_payload(out, remaining);
-                self.state = match remaining - n as u64 {
-                    0 => State::ChunkDataEnd,
-                    remaining => State::ChunkData { remaining },
-                };
-                Ok(Step::Payload(n))
+                Ok(Step::Payload(self.copy_payload(out)))
             }
             State::ChunkDataEnd => match &self.buf[self.start..self.end] {
                 [b'\r', b'\n', ..] => {
@@ -300,12 +295,18 @@ impl<S: AsyncRead + Unpin> Body<S> {
                     Ok(Step::Framing)
                 }
                 [] | [b'\r'] => Ok(Step::NeedInput),
-                _ => Err(Error::Protocol(
-                    "chunk data not followed by crlf (the chunk size is wrong)".into(),
+                _ => Err(Error::protocol(
+                    ProtocolErrorKind::ChunkData,
+                    "chunk data not followed by crlf (the chunk size is wrong)",
                 )),
             },
             State::ChunkSize => {
-                let Some(line) = self.take_line(MAX_CHUNK_LINE, "chunk size line")? else {
+                let Some(line) = self.take_line(
+                    MAX_CHUNK_LINE,
+                    ProtocolErrorKind::ChunkSize,
+                    "chunk size line",
+                )?
+                else {
                     return Ok(Step::NeedInput);
                 };
                 let size = parse_chunk_size(line)?;
@@ -320,19 +321,25 @@ impl<S: AsyncRead + Unpin> Body<S> {
             }
             State::Trailers { bytes, fields } => {
                 let room = (MAX_TRAILER_BYTES - bytes).min(MAX_TRAILER_LINE);
-                let Some(line) = self.take_line(room, "trailer field")? else {
+                let Some(line) =
+                    self.take_line(room, ProtocolErrorKind::Trailer, "trailer field")?
+                else {
                     return Ok(Step::NeedInput);
                 };
                 let (length, empty) = (line.len() + 2, line.is_empty());
                 if !empty && !line.contains(&b':') {
-                    return Err(Error::Protocol("malformed trailer field".into()));
+                    return Err(Error::protocol(
+                        ProtocolErrorKind::Trailer,
+                        "malformed trailer field",
+                    ));
                 }
                 self.state = if empty {
                     State::Done
                 } else if fields == MAX_TRAILERS {
-                    return Err(Error::Protocol(format!(
-                        "more than {MAX_TRAILERS} trailer fields"
-                    )));
+                    return Err(Error::protocol(
+                        ProtocolErrorKind::Trailer,
+                        format!("more than {MAX_TRAILERS} trailer fields"),
+                    ));
                 } else {
                     State::Trailers {
                         bytes: bytes + length,
@@ -344,34 +351,61 @@ impl<S: AsyncRead + Unpin> Body<S> {
         }
     }
 
-    /// Copies up to `limit` buffered payload bytes into `out`.
-    fn copy_payload(&mut self, out: &mut [u8], limit: u64) -> usize {
+    /// Copies as many buffered payload bytes into `out` as it and the
+    /// state allow, and advances past them.
+    fn copy_payload(&mut self, out: &mut [u8]) -> usize {
         let available = self.end - self.start;
-        let n = available
-            .min(out.len())
-            .min(usize::try_from(limit).unwrap_or(usize::MAX));
+        let left = usize::try_from(self.state.payload_left()).unwrap_or(usize::MAX);
+        let n = available.min(out.len()).min(left);
         out[..n].copy_from_slice(&self.buf[self.start..self.start + n]);
         self.start += n;
-        self.received += n as u64;
+        self.advance(n);
         n
+    }
+
+    /// Counts `n` payload bytes as handed out (from the buffer or a direct
+    /// read; at most the state's `payload_left`) and moves to the state
+    /// that follows: the end of a Content-Length body is the end, the end
+    /// of a chunk's data expects its CRLF.
+    fn advance(&mut self, n: usize) {
+        let n = n as u64;
+        self.received += n;
+        self.state = match self.state {
+            State::Length { remaining, total } => match remaining - n {
+                0 => State::Done,
+                remaining => State::Length { remaining, total },
+            },
+            State::ChunkData { remaining } => match remaining - n {
+                0 => State::ChunkDataEnd,
+                remaining => State::ChunkData { remaining },
+            },
+            other => other,
+        };
     }
 
     /// Takes one CRLF-terminated line (without the CRLF) from the buffer, or
     /// `None` if the buffer holds no complete line yet. A line longer than
-    /// `max` bytes, or ending in a bare LF, is an error naming `what`.
-    fn take_line(&mut self, max: usize, what: &str) -> Result<Option<&[u8]>, Error> {
+    /// `max` bytes, or ending in a bare LF, is an error of `kind` naming
+    /// `what`.
+    fn take_line(
+        &mut self,
+        max: usize,
+        kind: ProtocolErrorKind,
+        what: &str,
+    ) -> Result<Option<&[u8]>, Error> {
         let pending = &self.buf[self.start..self.end];
+        let too_long = || Error::protocol(kind, format!("{what} longer than {max} bytes"));
         let Some(lf) = memchr::memchr(b'\n', pending) else {
             if pending.len() > max {
-                return Err(Error::Protocol(format!("{what} longer than {max} bytes")));
+                return Err(too_long());
             }
             return Ok(None);
         };
         if lf + 1 > max {
-            return Err(Error::Protocol(format!("{what} longer than {max} bytes")));
+            return Err(too_long());
         }
         if lf == 0 || pending[lf - 1] != b'\r' {
-            return Err(Error::Protocol(format!("{what} ends in a bare lf")));
+            return Err(Error::protocol(kind, format!("{what} ends in a bare lf")));
         }
         let line = self.start..self.start + lf - 1;
         self.start += lf + 1;
@@ -381,13 +415,7 @@ impl<S: AsyncRead + Unpin> Body<S> {
     /// Payload bytes the current state can still take from one direct read
     /// into the caller's buffer, or 0 if the framing buffer should be used.
     fn direct_read_limit(&self, out_len: usize) -> usize {
-        let wanted = match self.state {
-            State::Length { remaining, .. } | State::ChunkData { remaining } => {
-                usize::try_from(remaining).unwrap_or(usize::MAX)
-            }
-            State::UntilClose => usize::MAX,
-            _ => 0,
-        };
+        let wanted = usize::try_from(self.state.payload_left()).unwrap_or(usize::MAX);
         let n = wanted.min(out_len);
         if self.start == self.end && n >= DIRECT_READ_MIN {
             n
@@ -400,18 +428,24 @@ impl<S: AsyncRead + Unpin> Body<S> {
     fn eof_error(&self, tls_unclean: bool) -> Error {
         let received = self.received;
         match self.state {
-            State::Length { total, .. } => Error::Truncated(format!(
-                "connection closed after {received} of {total} bytes (content-length)"
-            )),
-            State::UntilClose if tls_unclean => Error::Truncated(
-                "connection closed without tls close_notify; body may be truncated".into(),
+            State::Length { total, .. } => Error::truncated(
+                TruncationKind::ContentLength,
+                format!("connection closed after {received} of {total} bytes (content-length)"),
             ),
-            State::Trailers { .. } => {
-                Error::Truncated("connection closed in the chunked trailer section".into())
-            }
-            _ => Error::Truncated(format!(
-                "connection closed before the last chunk (after {received} bytes of chunked body)"
-            )),
+            State::UntilClose if tls_unclean => Error::truncated(
+                TruncationKind::MissingCloseNotify,
+                "connection closed without tls close_notify; body may be truncated",
+            ),
+            State::Trailers { .. } => Error::truncated(
+                TruncationKind::Trailers,
+                "connection closed in the chunked trailer section",
+            ),
+            _ => Error::truncated(
+                TruncationKind::Chunked,
+                format!(
+                    "connection closed before the last chunk (after {received} bytes of chunked body)"
+                ),
+            ),
         }
     }
 
@@ -463,19 +497,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Body<S> {
                 if n == 0 {
                     return Poll::Ready(Ok(0));
                 }
-                this.received += n as u64;
-                this.state = match this.state {
-                    State::Length { remaining, .. } if remaining == n as u64 => State::Done,
-                    State::Length { remaining, total } => State::Length {
-                        remaining: remaining - n as u64,
-                        total,
-                    },
-                    State::ChunkData { remaining } if remaining == n as u64 => State::ChunkDataEnd,
-                    State::ChunkData { remaining } => State::ChunkData {
-                        remaining: remaining - n as u64,
-                    },
-                    other => other,
-                };
+                this.advance(n);
                 return Poll::Ready(Ok(n));
             }
 
@@ -507,10 +529,10 @@ fn parse_chunk_size(line: &[u8]) -> Result<u64, Error> {
         .unwrap_or(line.len());
     let rest = line[digits..].trim_ascii_start();
     let invalid = || {
-        Error::Protocol(format!(
-            "invalid chunk size line {:?}",
-            super::head::shorten(line)
-        ))
+        Error::protocol(
+            ProtocolErrorKind::ChunkSize,
+            format!("invalid chunk size line {:?}", super::head::shorten(line)),
+        )
     };
     if digits == 0 || !(rest.is_empty() || rest[0] == b';') {
         return Err(invalid());
@@ -519,7 +541,9 @@ fn parse_chunk_size(line: &[u8]) -> Result<u64, Error> {
         let digit = (d as char).to_digit(16).unwrap_or(0);
         size.checked_mul(16)
             .map(|size| size + u64::from(digit))
-            .ok_or_else(|| Error::Protocol("chunk size overflows 64 bits".into()))
+            .ok_or_else(|| {
+                Error::protocol(ProtocolErrorKind::ChunkSize, "chunk size overflows 64 bits")
+            })
     })
 }
 
@@ -593,11 +617,24 @@ mod tests {
             error.to_string(),
             "body truncated: connection closed after 5 of 10 bytes (content-length)"
         );
+        assert!(matches!(
+            error,
+            Error::Truncated {
+                kind: TruncationKind::ContentLength,
+                ..
+            }
+        ));
         let wire = chunked(b"hello world", 4, "", "");
+        // The last chunk's line `0\r\n` is whole from `wire.len() - 2` on.
         for cut in 0..wire.len() {
+            let expected = if cut >= wire.len() - 2 {
+                TruncationKind::Trailers
+            } else {
+                TruncationKind::Chunked
+            };
             let result = read_body(Framing::Chunked, &wire[..cut], &[3], 64);
             assert!(
-                matches!(result, Err(Error::Truncated(_))),
+                matches!(result, Err(Error::Truncated { kind, .. }) if kind == expected),
                 "cut at {cut}: {result:?}"
             );
         }
@@ -609,34 +646,41 @@ mod tests {
 
     #[test]
     fn malformed_chunked_framing_is_an_error() {
-        for wire in [
-            &b"x\r\n"[..],
-            b"\r\n",
-            b"-1\r\n",
-            b"5 5\r\nhello\r\n0\r\n\r\n",
-            b"10000000000000000\r\n",
-            b"3\r\nabcX\r\n0\r\n\r\n",
-            b"3\r\nabc\n0\r\n\r\n",
-            b"3\nabc\r\n0\r\n\r\n",
-            b"0\r\nno colon\r\n\r\n",
+        use ProtocolErrorKind::{ChunkData, ChunkSize, Trailer};
+        for (wire, expected) in [
+            (&b"x\r\n"[..], ChunkSize),
+            (b"\r\n", ChunkSize),
+            (b"-1\r\n", ChunkSize),
+            (b"5 5\r\nhello\r\n0\r\n\r\n", ChunkSize),
+            (b"10000000000000000\r\n", ChunkSize),
+            (b"3\r\nabcX\r\n0\r\n\r\n", ChunkData),
+            (b"3\r\nabc\n0\r\n\r\n", ChunkData),
+            (b"3\nabc\r\n0\r\n\r\n", ChunkSize),
+            (b"0\r\nno colon\r\n\r\n", Trailer),
         ] {
             let result = read_body(Framing::Chunked, wire, &[64], 64);
             assert!(
-                matches!(result, Err(Error::Protocol(_))),
+                matches!(result, Err(Error::Protocol { kind, .. }) if kind == expected),
                 "{wire:?}: {result:?}"
             );
         }
         // A size line longer than the limit, even without a line end.
         let long = [b"1;".as_slice(), &[b'a'; MAX_CHUNK_LINE]].concat();
         let result = read_body(Framing::Chunked, &long, &[100_000], 64);
-        assert!(matches!(result, Err(Error::Protocol(m)) if m.contains("longer than")));
+        assert!(matches!(
+            result,
+            Err(Error::Protocol { kind: ChunkSize, detail }) if detail.contains("longer than")
+        ));
         // Endless trailers.
         let mut wire = b"0\r\n".to_vec();
         for _ in 0..10_000 {
             wire.extend_from_slice(b"X-Trailer: aaaaaaaaaa\r\n");
         }
         let result = read_body(Framing::Chunked, &wire, &[1000], 64);
-        assert!(matches!(result, Err(Error::Protocol(_))), "{result:?}");
+        assert!(
+            matches!(result, Err(Error::Protocol { kind: Trailer, .. })),
+            "{result:?}"
+        );
     }
 
     #[test]

@@ -9,20 +9,22 @@
 //! | --- | --- |
 //! | `request.rs` | the GET head we send |
 //! | `head.rs` | bounded reading and splitting of a message head (shared with the server) |
+//! | `field.rs` | the grammar of field values: tokens, lists, `Content-Length` (shared with the server) |
 //! | `response.rs` | status line, 1xx skipping, the framing decision |
 //! | `body.rs` | the body as an `AsyncRead`, one state per framing |
 //! | `replay.rs` | an in-memory stream for examples and tests |
 
 mod body;
+pub(crate) mod field;
 pub(crate) mod head;
 mod replay;
 mod request;
 mod response;
 
-pub use body::{Body, Framing, MAX_CHUNK_LINE, MAX_TRAILER_BYTES};
+pub use body::{Body, Framing};
 pub use head::{Header, Headers};
 pub use replay::Replay;
-pub use request::{request_head, DEFAULT_USER_AGENT};
+pub use request::DEFAULT_USER_AGENT;
 pub use response::{get, Response, MAX_HEADERS, MAX_HEAD_BYTES};
 
 pub(crate) use response::get_with_agent;

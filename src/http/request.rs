@@ -19,6 +19,13 @@
 use crate::url::Url;
 
 /// The `User-Agent` sent unless the caller sets another one.
+///
+/// # Example
+///
+/// ```
+/// let version = env!("CARGO_PKG_VERSION");
+/// assert_eq!(netcount::http::DEFAULT_USER_AGENT, format!("netcount/{version}"));
+/// ```
 pub const DEFAULT_USER_AGENT: &str = concat!("netcount/", env!("CARGO_PKG_VERSION"));
 
 /// Writes the GET request head for `url` into a new buffer.
@@ -27,28 +34,7 @@ pub const DEFAULT_USER_AGENT: &str = concat!("netcount/", env!("CARGO_PKG_VERSIO
 /// `Host` header carries the port only when it is not the scheme's default,
 /// and an IPv6 address in brackets. `user_agent` must not contain CR or LF;
 /// such a value is replaced by the default user agent.
-///
-/// # Example
-///
-/// ```
-/// use netcount::http::request_head;
-/// use netcount::url::Url;
-///
-/// let url = Url::parse("http://[::1]:8080/a?b=c#frag")?;
-/// let head = request_head(&url, "netcount-test");
-/// assert_eq!(
-///     head,
-///     b"GET /a?b=c HTTP/1.1\r\n\
-///       Host: [::1]:8080\r\n\
-///       User-Agent: netcount-test\r\n\
-///       Accept: */*\r\n\
-///       Accept-Encoding: identity\r\n\
-///       Connection: close\r\n\
-///       \r\n"
-/// );
-/// # Ok::<(), netcount::Error>(())
-/// ```
-pub fn request_head(url: &Url, user_agent: &str) -> Vec<u8> {
+pub(crate) fn request_head(url: &Url, user_agent: &str) -> Vec<u8> {
     let user_agent = if user_agent.bytes().any(|b| b == b'\r' || b == b'\n') {
         DEFAULT_USER_AGENT
     } else {
@@ -74,6 +60,21 @@ mod tests {
 
     fn head(url: &str) -> String {
         String::from_utf8(request_head(&Url::parse(url).unwrap(), "ua")).unwrap()
+    }
+
+    #[test]
+    fn the_whole_head() {
+        let url = Url::parse("http://[::1]:8080/a?b=c#frag").unwrap();
+        assert_eq!(
+            request_head(&url, "netcount-test"),
+            b"GET /a?b=c HTTP/1.1\r\n\
+              Host: [::1]:8080\r\n\
+              User-Agent: netcount-test\r\n\
+              Accept: */*\r\n\
+              Accept-Encoding: identity\r\n\
+              Connection: close\r\n\
+              \r\n"
+        );
     }
 
     #[test]

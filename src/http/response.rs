@@ -16,10 +16,11 @@
 use futures_lite::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::body::{Body, Framing};
+use super::field::{self, BadLength};
 use super::head::{parse_head, read_head, shorten, HeadError, Headers};
 use super::request::{request_head, DEFAULT_USER_AGENT};
 use crate::counter::Counter;
-use crate::error::Error;
+use crate::error::{Error, ProtocolErrorKind};
 use crate::url::Url;
 
 /// The largest response head accepted, in bytes.
@@ -159,27 +160,9 @@ impl<S: AsyncRead + Unpin> Response<S> {
 
     /// Refuses a body whose `Content-Encoding` is anything but `identity`:
     /// its bytes are not the text, so counting them would be wrong.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # futures_lite::future::block_on(async {
-    /// let reply = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n";
-    /// let stream = netcount::http::Replay::new(reply.to_vec());
-    /// let url = netcount::url::Url::parse("http://h/")?;
-    /// let response = netcount::http::get(stream, &url).await?;
-    /// assert!(matches!(
-    ///     response.check_identity_encoding(),
-    ///     Err(netcount::Error::UnsupportedEncoding { .. })
-    /// ));
-    /// # Ok::<(), netcount::Error>(())
-    /// # }).unwrap();
-    /// ```
-    pub fn check_identity_encoding(&self) -> Result<(), Error> {
+    pub(crate) fn check_identity_encoding(&self) -> Result<(), Error> {
         for value in self.headers.get_all("content-encoding") {
-            let all_identity = value
-                .split(|&b| b == b',')
-                .map(|coding| coding.trim_ascii())
+            let all_identity = field::list(value)
                 .all(|coding| coding.is_empty() || coding.eq_ignore_ascii_case(b"identity"));
             if !all_identity {
                 return Err(Error::UnsupportedEncoding {
@@ -192,7 +175,9 @@ impl<S: AsyncRead + Unpin> Response<S> {
     }
 
     /// Streams the whole body through `counter` and returns the body's
-    /// length in bytes. The counter is not reset first.
+    /// length in bytes. The counter is reset first, as
+    /// [`Client::count`](crate::Client::count) does: afterwards it holds
+    /// this body's count.
     ///
     /// Refuses a non-identity `Content-Encoding` before reading anything,
     /// and fails (instead of returning a count) if the body ends before its
@@ -210,11 +195,12 @@ impl<S: AsyncRead + Unpin> Response<S> {
     /// let response = netcount::http::get(stream, &url).await?;
     /// let mut counter = netcount::Counter::new(".NET")?;
     /// let error = response.count(&mut counter).await.unwrap_err();
-    /// assert!(matches!(error, netcount::Error::Truncated(_)));
+    /// assert!(matches!(error, netcount::Error::Truncated { .. }));
     /// # Ok::<(), netcount::Error>(())
     /// # }).unwrap();
     /// ```
     pub async fn count(mut self, counter: &mut Counter) -> Result<u64, Error> {
+        counter.reset();
         self.check_identity_encoding()?;
         let mut buf = vec![0; 64 * 1024];
         self.body.count_into(counter, &mut buf).await
@@ -269,13 +255,14 @@ where
         let end = read_head(&mut stream, &mut buf, MAX_HEAD_BYTES, HEAD_READ)
             .await
             .map_err(head_error)?;
-        let parsed = parse_head(&buf[..end], MAX_HEADERS).map_err(Error::Protocol)?;
+        let parsed = parse_head(&buf[..end], MAX_HEADERS)?;
         let (minor_version, status, reason) = parse_status_line(parsed.start_line)?;
         let headers = parsed.headers;
         match status {
             101 => {
-                return Err(Error::Protocol(
-                    "unexpected 101 switching protocols (no upgrade was requested)".into(),
+                return Err(Error::protocol(
+                    ProtocolErrorKind::UnexpectedUpgrade,
+                    "unexpected 101 switching protocols (no upgrade was requested)",
                 ))
             }
             100..=199 => {
@@ -295,23 +282,29 @@ where
             body: Body::new(stream, framing, buf),
         });
     }
-    Err(Error::Protocol(format!(
-        "more than {MAX_INTERIM} interim (1xx) responses"
-    )))
+    Err(Error::protocol(
+        ProtocolErrorKind::TooManyInterim,
+        format!("more than {MAX_INTERIM} interim (1xx) responses"),
+    ))
 }
 
 /// Turns a failure to read a head into the client's error.
 fn head_error(error: HeadError) -> Error {
     match error {
-        HeadError::TooLarge { limit } => {
-            Error::Protocol(format!("response head larger than {limit} bytes"))
-        }
-        HeadError::Eof { received: 0 } => Error::Protocol(
-            "empty reply: the server closed the connection without a response".into(),
+        HeadError::TooLarge { limit } => Error::protocol(
+            ProtocolErrorKind::HeadTooLarge,
+            format!("response head larger than {limit} bytes"),
         ),
-        HeadError::Eof { received } => Error::Protocol(format!(
-            "connection closed in the middle of the response head (after {received} bytes)"
-        )),
+        HeadError::Eof { received: 0 } => Error::protocol(
+            ProtocolErrorKind::EmptyReply,
+            "empty reply: the server closed the connection without a response",
+        ),
+        HeadError::Eof { received } => Error::protocol(
+            ProtocolErrorKind::IncompleteHead,
+            format!(
+                "connection closed in the middle of the response head (after {received} bytes)"
+            ),
+        ),
         HeadError::Io(error) => Error::from(error),
     }
 }
@@ -319,8 +312,9 @@ fn head_error(error: HeadError) -> Error {
 /// Parses `HTTP/1.x SP 3DIGIT [SP reason]` into (minor version, status,
 /// reason).
 fn parse_status_line(line: &[u8]) -> Result<(u8, u16, String), Error> {
+    let invalid = |detail: String| Error::protocol(ProtocolErrorKind::StatusLine, detail);
     let not_http = || {
-        Error::Protocol(format!(
+        invalid(format!(
             "not an http/1.x response (starts with {:?})",
             shorten(line)
         ))
@@ -337,14 +331,11 @@ fn parse_status_line(line: &[u8]) -> Result<(u8, u16, String), Error> {
         _ => return Err(not_http()),
     };
     if !code.iter().all(u8::is_ascii_digit) || code[0] == b'0' {
-        return Err(Error::Protocol(format!(
-            "invalid status code {:?}",
-            shorten(&code)
-        )));
+        return Err(invalid(format!("invalid status code {:?}", shorten(&code))));
     }
     let status = code.iter().fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
     if status > 599 {
-        return Err(Error::Protocol(format!("invalid status code {status}")));
+        return Err(invalid(format!("invalid status code {status}")));
     }
     Ok((
         minor_version,
@@ -361,19 +352,18 @@ fn framing(minor_version: u8, status: u16, headers: &Headers) -> Result<Framing,
     let mut transfer_encodings = headers.get_all("transfer-encoding").peekable();
     if transfer_encodings.peek().is_some() {
         if minor_version == 0 {
-            return Err(Error::Protocol(
-                "transfer-encoding in an http/1.0 response".into(),
+            return Err(Error::protocol(
+                ProtocolErrorKind::Framing,
+                "transfer-encoding in an http/1.0 response",
             ));
         }
         if headers.get("content-length").is_some() {
-            return Err(Error::Protocol(
-                "both transfer-encoding and content-length: the length is ambiguous".into(),
+            return Err(Error::protocol(
+                ProtocolErrorKind::Framing,
+                "both transfer-encoding and content-length: the length is ambiguous",
             ));
         }
-        let codings: Vec<&[u8]> = transfer_encodings
-            .flat_map(|value| value.split(|&b| b == b','))
-            .map(|coding| coding.trim_ascii())
-            .collect();
+        let codings: Vec<&[u8]> = transfer_encodings.flat_map(field::list).collect();
         return match codings.as_slice() {
             [only] if only.eq_ignore_ascii_case(b"chunked") => Ok(Framing::Chunked),
             _ => Err(Error::UnsupportedEncoding {
@@ -388,13 +378,19 @@ fn framing(minor_version: u8, status: u16, headers: &Headers) -> Result<Framing,
     }
     let mut length = None;
     for value in headers.get_all("content-length") {
-        for item in value.split(|&b| b == b',') {
-            let parsed = parse_content_length(item.trim_ascii())?;
+        for item in field::list(value) {
+            let parsed = field::content_length(item).map_err(|_: BadLength| {
+                Error::protocol(
+                    ProtocolErrorKind::ContentLength,
+                    format!("invalid content-length {:?}", shorten(item)),
+                )
+            })?;
             match length {
                 Some(seen) if seen != parsed => {
-                    return Err(Error::Protocol(format!(
-                        "conflicting content-length values {seen} and {parsed}"
-                    )))
+                    return Err(Error::protocol(
+                        ProtocolErrorKind::ContentLength,
+                        format!("conflicting content-length values {seen} and {parsed}"),
+                    ))
                 }
                 _ => length = Some(parsed),
             }
@@ -403,19 +399,6 @@ fn framing(minor_version: u8, status: u16, headers: &Headers) -> Result<Framing,
     Ok(match length {
         Some(length) => Framing::Length(length),
         None => Framing::UntilClose,
-    })
-}
-
-/// Parses a Content-Length value: ASCII digits only, no sign, no overflow.
-fn parse_content_length(value: &[u8]) -> Result<u64, Error> {
-    let invalid = || Error::Protocol(format!("invalid content-length {:?}", shorten(value)));
-    if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
-        return Err(invalid());
-    }
-    value.iter().try_fold(0u64, |n, d| {
-        n.checked_mul(10)
-            .and_then(|n| n.checked_add(u64::from(d - b'0')))
-            .ok_or_else(invalid)
     })
 }
 
@@ -466,7 +449,17 @@ mod tests {
             b"",
             b"http/1.1 200 OK",
         ] {
-            assert!(parse_status_line(bad).is_err(), "{:?}", shorten(bad));
+            assert!(
+                matches!(
+                    parse_status_line(bad),
+                    Err(Error::Protocol {
+                        kind: ProtocolErrorKind::StatusLine,
+                        ..
+                    })
+                ),
+                "{:?}",
+                shorten(bad)
+            );
         }
     }
 
@@ -505,19 +498,49 @@ mod tests {
                 ("transfer-encoding", "chunked"),
             ],
             &[("transfer-encoding", "identity")],
-            &[("transfer-encoding", "chunked"), ("content-length", "5")],
-            &[("content-length", "5"), ("content-length", "6")],
+        ] {
+            assert!(
+                matches!(f(bad), Err(Error::UnsupportedEncoding { .. })),
+                "{bad:?}"
+            );
+        }
+        let kind = |result: Result<Framing, Error>| match result {
+            Err(Error::Protocol { kind, .. }) => Some(kind),
+            _ => None,
+        };
+        let framing_error = Some(ProtocolErrorKind::Framing);
+        assert_eq!(
+            kind(f(&[
+                ("transfer-encoding", "chunked"),
+                ("content-length", "5")
+            ])),
+            framing_error
+        );
+        assert_eq!(
+            kind(framing(
+                0,
+                200,
+                &headers(&[("transfer-encoding", "chunked")])
+            )),
+            framing_error
+        );
+        for bad in [
+            &[("content-length", "5"), ("content-length", "6")][..],
             &[("content-length", "5, 6")],
             &[("content-length", "+5")],
             &[("content-length", "-5")],
             &[("content-length", "0x5")],
             &[("content-length", "")],
             &[("content-length", "5 5")],
+            &[("content-length", "5,")],
             &[("content-length", "18446744073709551616")],
         ] {
-            assert!(f(bad).is_err(), "{bad:?}");
+            assert_eq!(
+                kind(f(bad)),
+                Some(ProtocolErrorKind::ContentLength),
+                "{bad:?}"
+            );
         }
-        assert!(framing(0, 200, &headers(&[("transfer-encoding", "chunked")])).is_err());
         assert_eq!(
             f(&[("content-length", "18446744073709551615")]).unwrap(),
             Framing::Length(u64::MAX)

@@ -6,13 +6,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_io::Timer;
+use async_channel::{Receiver, Sender};
 use async_net::TcpStream;
 use futures_lite::{future, AsyncReadExt, AsyncWriteExt};
-use smol::channel::{Receiver, Sender};
+
+use super::reply::Reply;
+use crate::deadline;
 
 use super::request::read_request;
-use super::response::Response;
 use super::routes::respond;
 use super::App;
 
@@ -81,25 +82,19 @@ pub(crate) async fn serve(mut stream: TcpStream, app: Arc<App>, stop: Receiver<(
 
         // Read and check the head, within its time limit; a refusal ends
         // the connection.
-        let read = future::or(
-            async { Some(read_request(&mut stream, &mut buf, limits).await) },
-            async {
-                Timer::at(head_deadline).await;
-                None
-            },
-        )
-        .await;
+        let read =
+            deadline::until(head_deadline, read_request(&mut stream, &mut buf, limits)).await;
         let request = match read {
-            Some(Ok(Some(request))) => request,
+            Ok(Ok(Some(request))) => request,
             // The client went away mid-head; there is no one to answer.
-            Some(Ok(None)) => return,
-            Some(Err(refusal)) => return refuse(stream, &refusal, limits.write_timeout).await,
-            None => {
+            Ok(Ok(None)) => return,
+            Ok(Err(refusal)) => return refuse(stream, &refusal, limits.write_timeout).await,
+            Err(deadline::Elapsed) => {
                 let message = format!(
                     "the request head did not arrive within {:?}",
                     limits.head_timeout
                 );
-                let refusal = Response::error(408, "request_timeout", &message);
+                let refusal = Reply::error(408, "request_timeout", &message);
                 return refuse(stream, &refusal, limits.write_timeout).await;
             }
         };
@@ -131,33 +126,31 @@ async fn wait_for_data(stream: &TcpStream, until: Instant, stop: &Receiver<()>) 
             _ => Wait::Done,
         }
     };
-    let idle = async {
-        Timer::at(until).await;
-        Wait::Done
-    };
     let stopping = async {
         // Nothing is ever sent: `recv` returns when the channel closes.
         let _ = stop.recv().await;
         Wait::Done
     };
-    future::or(data, future::or(idle, stopping)).await
+    // Idle past `until`: done as well.
+    deadline::until(until, future::or(data, stopping))
+        .await
+        .unwrap_or(Wait::Done)
 }
 
 /// Writes `bytes` unless the client stops reading for `timeout`.
 async fn write_within(stream: &mut TcpStream, bytes: &[u8], timeout: Duration) -> Result<(), ()> {
     let write = async {
-        stream.write_all(bytes).await.map_err(drop)?;
-        stream.flush().await.map_err(drop)
+        stream.write_all(bytes).await?;
+        stream.flush().await
     };
-    let expired = async {
-        Timer::after(timeout).await;
-        Err(())
-    };
-    future::or(write, expired).await
+    match deadline::within(timeout, write).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) | Err(deadline::Elapsed) => Err(()),
+    }
 }
 
 /// Sends `refusal` and closes.
-pub(crate) async fn refuse(mut stream: TcpStream, refusal: &Response, timeout: Duration) {
+pub(crate) async fn refuse(mut stream: TcpStream, refusal: &Reply, timeout: Duration) {
     if write_within(&mut stream, &refusal.to_bytes(false, true), timeout)
         .await
         .is_ok()
@@ -182,8 +175,6 @@ async fn close_gracefully(mut stream: TcpStream) {
             }
         }
     };
-    let linger = async {
-        Timer::after(LINGER).await;
-    };
-    future::or(drain, linger).await;
+    // Past the linger time, close anyway.
+    let _ = deadline::within(LINGER, drain).await;
 }

@@ -1,35 +1,12 @@
-//! The SSRF guard: which destinations the web API may fetch from.
-//!
-//! A server that fetches URLs chosen by its clients can be pointed at
-//! things only it can reach: its own loopback services, the cloud metadata
-//! endpoint at `169.254.169.254`, the private network behind it. The
-//! [`Guard`] refuses those. It is turned into an
-//! [`AddressPolicy`], so the client runs it on **every
-//! resolved address of every redirect hop** and connects only to addresses
-//! it checked (one DNS lookup per hop, no second lookup to race against).
-//!
-//! The rules, in order:
-//!
-//! 1. `--allow-host`: if a list is given, the URL's host must be on it
-//!    (exact, case-insensitive match; no subdomains).
-//! 2. `--allow-private` turns the rest of the guard off.
-//! 3. `--allow-addr`: an exact socket address (IP and port) on this list
-//!    skips rules 4 and 5. This is the seam that lets a test (or an operator)
-//!    allow one known upstream on loopback without opening up everything.
-//! 4. Only ports 80 and 443.
-//! 5. No address in the deny table ([`DENIED_V4`], [`DENIED_V6`]); an
-//!    IPv6 address that carries an IPv4 address (`::ffff:a.b.c.d` mapped,
-//!    `::a.b.c.d` compatible) is also checked against the IPv4 table.
-//!
-//! Only `http` and `https` URLs exist at all: [`Url::parse`](crate::Url::parse)
-//! refuses every other scheme.
+//! The SSRF guard: which destinations the web API may fetch from. The
+//! rules are documented on [`Guard`]; the deny table is here.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use crate::connect::AddressPolicy;
 
 /// IPv4 ranges that are never fetched from: `(network, prefix length, name)`.
-pub const DENIED_V4: &[(Ipv4Addr, u8, &str)] = &[
+const DENIED_V4: &[(Ipv4Addr, u8, &str)] = &[
     (Ipv4Addr::new(0, 0, 0, 0), 8, "\"this\" network"),
     (Ipv4Addr::new(10, 0, 0, 0), 8, "private"),
     (
@@ -60,7 +37,7 @@ pub const DENIED_V4: &[(Ipv4Addr, u8, &str)] = &[
 /// `::ffff:0:0/96` (IPv4-mapped) and `::/96` (IPv4-compatible) are not
 /// listed: their embedded IPv4 address is checked against [`DENIED_V4`]
 /// instead (which also covers `::` and `::1`, listed for clarity).
-pub const DENIED_V6: &[(Ipv6Addr, u8, &str)] = &[
+const DENIED_V6: &[(Ipv6Addr, u8, &str)] = &[
     (Ipv6Addr::UNSPECIFIED, 128, "unspecified"),
     (Ipv6Addr::LOCALHOST, 128, "loopback"),
     (Ipv6Addr::new(0x64, 0xff9b, 0, 0, 0, 0, 0, 0), 96, "nat64"),
@@ -93,20 +70,7 @@ pub const DENIED_V6: &[(Ipv6Addr, u8, &str)] = &[
 
 /// Why an address is denied: the range it falls in and that range's name,
 /// or `None` if it is allowed.
-///
-/// # Example
-///
-/// ```
-/// use netcount::server::guard::denied_range;
-///
-/// assert_eq!(
-///     denied_range("169.254.169.254".parse().unwrap()),
-///     Some("169.254.0.0/16 (link-local, incl. cloud metadata)".to_string())
-/// );
-/// assert!(denied_range("::ffff:10.1.2.3".parse().unwrap()).is_some());
-/// assert_eq!(denied_range("93.184.215.14".parse().unwrap()), None);
-/// ```
-pub fn denied_range(ip: IpAddr) -> Option<String> {
+fn denied_range(ip: IpAddr) -> Option<String> {
     match ip {
         IpAddr::V4(v4) => denied_v4(v4),
         IpAddr::V6(v6) => {
@@ -150,26 +114,62 @@ fn mask128(len: u8) -> u128 {
     u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0)
 }
 
-/// Which upstream destinations the server may fetch from (see the module
-/// documentation for the rules). The default is the full guard: public
-/// addresses on ports 80 and 443, any host.
+/// Which upstream destinations the server may fetch from: the SSRF guard.
+///
+/// A server that fetches URLs chosen by its clients can be pointed at
+/// things only it can reach: its own loopback services, the cloud metadata
+/// endpoint at `169.254.169.254`, the private network behind it. The guard
+/// refuses those. It is turned into an [`AddressPolicy`], so the client
+/// runs it on **every resolved address of every redirect hop** and connects
+/// only to addresses it checked (one DNS lookup per hop, no second lookup
+/// to race against).
+///
+/// The rules, in order:
+///
+/// 1. [`allow_hosts`](Guard::allow_hosts) (`--allow-host`): if a list is
+///    given, the URL's host must be on it (exact, case-insensitive match;
+///    no subdomains).
+/// 2. [`allow_private`](Guard::allow_private) (`--allow-private`) turns the
+///    rest of the guard off.
+/// 3. [`allow_addrs`](Guard::allow_addrs) (`--allow-addr`): an exact socket
+///    address (IP and port) on this list skips rules 4 and 5. This is the
+///    seam that lets a test (or an operator) allow one known upstream on
+///    loopback without opening up everything.
+/// 4. Only ports 80 and 443.
+/// 5. No address in the deny table: "this" network, loopback, private,
+///    CGNAT, link-local (cloud metadata), IETF protocol assignments,
+///    documentation, benchmarking, multicast, reserved and broadcast for
+///    IPv4; unspecified, loopback, NAT64, discard-only, Teredo,
+///    documentation, 6to4, unique-local, link-local, site-local and
+///    multicast for IPv6. An IPv6 address that carries an IPv4 address
+///    (`::ffff:a.b.c.d` mapped, `::a.b.c.d` compatible) is checked against
+///    the IPv4 table.
+///
+/// Only `http` and `https` URLs exist at all:
+/// [`Url::parse`](crate::url::Url::parse) refuses every other scheme.
+///
+/// The default is the full guard: public addresses on ports 80 and 443,
+/// any host. Start from [`Guard::default`] and set the fields that differ;
+/// more rules may be added in later versions (hence `#[non_exhaustive]`).
 ///
 /// # Example
 ///
 /// ```
 /// use netcount::server::Guard;
 ///
-/// let guard = Guard::default();
+/// let mut guard = Guard::default();
 /// assert!(guard.check("example.org", "93.184.215.14:443".parse().unwrap()).is_ok());
 /// assert!(guard.check("example.org", "93.184.215.14:8080".parse().unwrap()).is_err());
 /// assert!(guard.check("localhost", "127.0.0.1:80".parse().unwrap()).is_err());
+/// assert!(guard.check("metadata", "169.254.169.254:80".parse().unwrap()).is_err());
 ///
 /// // The test seam: exactly one loopback socket address is allowed.
-/// let guard = Guard { allow_addrs: vec!["127.0.0.1:8081".parse().unwrap()], ..Guard::default() };
+/// guard.allow_addrs.push("127.0.0.1:8081".parse().unwrap());
 /// assert!(guard.check("127.0.0.1", "127.0.0.1:8081".parse().unwrap()).is_ok());
 /// assert!(guard.check("127.0.0.1", "127.0.0.1:8082".parse().unwrap()).is_err());
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Guard {
     /// Turns off the port rule and the deny table (`--allow-private`).
     pub allow_private: bool,
@@ -187,7 +187,9 @@ impl Guard {
     /// # Example
     ///
     /// ```
-    /// let guard = netcount::server::Guard { allow_hosts: vec!["example.org".into()], ..Default::default() };
+    /// let mut guard = netcount::server::Guard::default();
+    /// assert!(guard.check_host("www.example.org").is_ok());
+    /// guard.allow_hosts.push("example.org".into());
     /// assert!(guard.check_host("EXAMPLE.org").is_ok());
     /// assert!(guard.check_host("www.example.org").is_err());
     /// ```
@@ -249,6 +251,19 @@ mod tests {
 
     fn denied(ip: &str) -> bool {
         denied_range(ip.parse().unwrap()).is_some()
+    }
+
+    #[test]
+    fn a_refusal_names_the_range() {
+        assert_eq!(
+            denied_range("169.254.169.254".parse().unwrap()),
+            Some("169.254.0.0/16 (link-local, incl. cloud metadata)".to_string())
+        );
+        assert_eq!(
+            denied_range("::ffff:10.1.2.3".parse().unwrap()),
+            Some("10.0.0.0/8 (private), embedded in ::ffff:10.1.2.3".to_string())
+        );
+        assert_eq!(denied_range("93.184.215.14".parse().unwrap()), None);
     }
 
     #[test]

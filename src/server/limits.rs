@@ -5,17 +5,24 @@ use std::time::Duration;
 /// Bounds on inbound requests and outbound fetches. Every field is a hard
 /// limit; the defaults suit a small public service.
 ///
+/// Start from [`Limits::default`] and set the fields that differ; more
+/// limits may be added in later versions (hence `#[non_exhaustive]`).
+///
 /// # Example
 ///
 /// ```
 /// use std::time::Duration;
 /// use netcount::server::Limits;
 ///
-/// let limits = Limits { head_timeout: Duration::from_secs(2), ..Limits::default() };
+/// let mut limits = Limits::default();
 /// assert_eq!(limits.max_head_bytes, 8 * 1024);
 /// assert_eq!(limits.max_connections, 256);
+///
+/// limits.head_timeout = Duration::from_secs(2);
+/// assert_ne!(limits, Limits::default());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limits {
     /// Largest request head, request line included (431 beyond; 414 when
     /// the request line alone does not fit).

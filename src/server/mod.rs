@@ -1,5 +1,5 @@
 //! The web API: `netcount serve`, a small HTTP/1.1 server that is safe to
-//! put on a network.
+//! put on a network (feature `server`).
 //!
 //! ```text
 //! accept ─► too many connections? 503 + close
@@ -9,32 +9,40 @@
 //!             ─► write the answer ─► keep-alive? next request : close gracefully
 //! ```
 //!
+//! An embedder needs four types: [`Config`] (what to listen on and allow),
+//! with its [`Guard`] (which upstream addresses may be fetched from) and
+//! [`Limits`] (what one client, or all of them, may cost), and [`Server`]
+//! (bind, then serve until a shutdown future completes).
+//!
 //! | file | owns |
 //! | --- | --- |
 //! | `mod.rs` | [`Config`], [`Server`]: binding, the accept loop, shutdown |
 //! | `limits.rs` | [`Limits`]: every bound and its default |
 //! | `connection.rs` | one connection: timeouts, keep-alive, graceful close |
-//! | `request.rs` | [`read_request`]: reading and checking a request head (with [`crate::http`]'s head code) |
+//! | `request.rs` | reading and checking a request head (with [`crate::http`]'s head code) |
 //! | `query.rs` | percent-decoding the query string |
 //! | `routes.rs` | what each path answers |
-//! | `guard.rs` | the SSRF guard, as an [`AddressPolicy`](crate::AddressPolicy) |
-//! | `response.rs` | [`Response`]: writing answers and JSON errors |
+//! | `guard.rs` | [`Guard`], the SSRF guard, as an [`AddressPolicy`](crate::AddressPolicy) |
+//! | `reply.rs` | the replies the server writes: answers and JSON errors |
 //!
-//! This module needs the `cli` feature: it spawns a task per connection on
-//! a smol executor.
+//! The server brings its own executor (async-executor) for the connection
+//! tasks and runs it inside [`Server::run_until`], so any executor (or a
+//! plain `block_on`, as below) can drive it; it needs no CLI crate.
 //!
 //! # Example
 //!
 //! ```
 //! use std::io::{Read, Write};
+//! use futures_lite::future::block_on;
 //! use netcount::server::{Config, Server};
 //!
-//! let config = Config { listen: "127.0.0.1:0".parse().unwrap(), ..Config::default() };
-//! let server = smol::block_on(Server::bind(config))?;
+//! let mut config = Config::default();
+//! config.listen = "127.0.0.1:0".parse().unwrap();
+//! let server = block_on(Server::bind(config))?;
 //! let addr = server.local_addr();
-//! let (stop, stopped) = smol::channel::bounded::<()>(1);
+//! let (stop, stopped) = async_channel::bounded::<()>(1);
 //! let thread = std::thread::spawn(move || {
-//!     smol::block_on(server.run_until(async move { let _ = stopped.recv().await; }))
+//!     block_on(server.run_until(async move { let _ = stopped.recv().await; }))
 //! });
 //!
 //! let mut client = std::net::TcpStream::connect(addr)?;
@@ -50,11 +58,11 @@
 //! ```
 
 mod connection;
-pub mod guard;
+mod guard;
 mod limits;
-pub mod query;
-mod request;
-mod response;
+pub(crate) mod query;
+pub(crate) mod reply;
+pub(crate) mod request;
 mod routes;
 
 use std::future::Future;
@@ -64,23 +72,21 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_channel as channel;
+use async_executor::Executor;
 use async_io::Timer;
+use async_lock::Semaphore;
 use async_net::{TcpListener, TcpStream};
 use futures_lite::future;
-use smol::channel;
-use smol::lock::Semaphore;
 
 use crate::client::Client;
+use crate::deadline;
 use crate::url::Url;
+use crate::DEFAULT_URL;
 
 pub use guard::Guard;
 pub use limits::Limits;
-pub use request::{read_request, Request};
-pub use response::Response;
-pub use routes::DEFAULT_NEEDLE;
-
-/// The URL `/DotNetCount` counts at unless configured otherwise.
-pub const DEFAULT_URL: &str = "https://dotnetfoundation.org";
+use reply::Reply;
 
 /// Connections being refused (503) at once; beyond this, a connection over
 /// the limit is closed without an answer. Each costs a socket and a small
@@ -89,21 +95,30 @@ const MAX_REFUSING: usize = 1024;
 
 /// Where to listen, what to count, what to allow.
 ///
+/// Start from [`Config::default`] and set the fields that differ; more
+/// fields may be added in later versions (hence `#[non_exhaustive]`: no
+/// struct literals outside this crate).
+///
 /// # Example
 ///
 /// ```
 /// use netcount::server::Config;
 ///
-/// let config = Config::default();
+/// let mut config = Config::default();
 /// assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
 /// assert_eq!(config.default_url.to_string(), "https://dotnetfoundation.org/");
 /// assert!(!config.guard.allow_private);
+///
+/// config.listen = "127.0.0.1:0".parse().unwrap();
+/// config.limits.max_connections = 16;
+/// assert_eq!(config.limits.max_connections, 16);
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Config {
     /// The address to listen on (port 0 picks a free port).
     pub listen: SocketAddr,
-    /// The URL `/DotNetCount` counts `.NET` at.
+    /// The URL `/DotNetCount` counts `.NET` at (default [`DEFAULT_URL`]).
     pub default_url: Url,
     /// Which upstream destinations may be fetched from.
     pub guard: Guard,
@@ -144,8 +159,9 @@ pub(crate) struct App {
 /// ```
 /// use netcount::server::{Config, Server};
 ///
-/// let config = Config { listen: "127.0.0.1:0".parse().unwrap(), ..Config::default() };
-/// let server = smol::block_on(Server::bind(config))?;
+/// let mut config = Config::default();
+/// config.listen = "127.0.0.1:0".parse().unwrap();
+/// let server = futures_lite::future::block_on(Server::bind(config))?;
 /// assert_ne!(server.local_addr().port(), 0);
 /// # Ok::<(), std::io::Error>(())
 /// ```
@@ -163,8 +179,15 @@ impl Server {
     /// # Example
     ///
     /// ```
-    /// let config = netcount::server::Config { listen: "127.0.0.1:0".parse().unwrap(), ..Default::default() };
-    /// assert!(smol::block_on(netcount::server::Server::bind(config)).is_ok());
+    /// use futures_lite::future::block_on;
+    /// use netcount::server::{Config, Server};
+    ///
+    /// // The port is taken: binding fails before anything is served.
+    /// let taken = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let mut config = Config::default();
+    /// config.listen = taken.local_addr()?;
+    /// assert!(block_on(Server::bind(config)).is_err());
+    /// # Ok::<(), std::io::Error>(())
     /// ```
     pub async fn bind(config: Config) -> io::Result<Server> {
         let listener = TcpListener::bind(config.listen).await?;
@@ -196,8 +219,9 @@ impl Server {
     /// # Example
     ///
     /// ```
-    /// let config = netcount::server::Config { listen: "127.0.0.1:0".parse().unwrap(), ..Default::default() };
-    /// let server = smol::block_on(netcount::server::Server::bind(config))?;
+    /// let mut config = netcount::server::Config::default();
+    /// config.listen = "127.0.0.1:0".parse().unwrap();
+    /// let server = futures_lite::future::block_on(netcount::server::Server::bind(config))?;
     /// assert!(server.local_addr().ip().is_loopback());
     /// # Ok::<(), std::io::Error>(())
     /// ```
@@ -217,14 +241,19 @@ impl Server {
     /// # Example
     ///
     /// ```
-    /// let config = netcount::server::Config { listen: "127.0.0.1:0".parse().unwrap(), ..Default::default() };
-    /// let server = smol::block_on(netcount::server::Server::bind(config))?;
-    /// // Shut down at once.
-    /// smol::block_on(server.run_until(async {}))?;
+    /// use futures_lite::future::block_on;
+    ///
+    /// let mut config = netcount::server::Config::default();
+    /// config.listen = "127.0.0.1:0".parse().unwrap();
+    /// let server = block_on(netcount::server::Server::bind(config))?;
+    /// let addr = server.local_addr();
+    /// // Shut down at once: the listener is closed when it returns.
+    /// block_on(server.run_until(async {}))?;
+    /// assert!(std::net::TcpStream::connect(addr).is_err());
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
-        let executor = smol::Executor::new();
+        let executor = Executor::new();
         // Closed (by dropping the sender) when the server stops.
         let (stop_tx, stop_rx) = channel::bounded::<()>(1);
         // Closed when the last connection's sender is dropped.
@@ -242,15 +271,7 @@ impl Server {
                 drop(listener);
                 drop(stop_tx);
                 drop(alive_tx);
-                future::or(
-                    async {
-                        let _ = alive_rx.recv().await;
-                    },
-                    async {
-                        Timer::after(grace).await;
-                    },
-                )
-                .await;
+                let _ = deadline::within(grace, alive_rx.recv()).await;
             })
             .await;
         // Dropping the executor cancels whatever is still running.
@@ -261,7 +282,7 @@ impl Server {
 /// Accepts connections forever, one task each; over the connection limit,
 /// answers 503 and closes.
 async fn accept_loop<'a>(
-    executor: &smol::Executor<'a>,
+    executor: &Executor<'a>,
     listener: &TcpListener,
     app: &Arc<App>,
     stop: &channel::Receiver<()>,
@@ -311,7 +332,7 @@ async fn accept_loop<'a>(
 
 /// Answers a connection over the limit with 503 and closes it.
 async fn refuse_busy(stream: TcpStream, timeout: Duration) {
-    let busy = Response::error(503, "busy", "too many connections; try again")
+    let busy = Reply::error(503, "busy", "too many connections; try again")
         .with_header("Retry-After", "1");
     connection::refuse(stream, &busy, timeout).await;
 }

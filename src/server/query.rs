@@ -3,6 +3,8 @@
 //! `a=1&b=x+y%21` is split at `&`, each pair at its first `=`, and both
 //! sides are decoded: `+` is a space and `%XX` is the byte `XX`. A `%` not
 //! followed by two hex digits is an error, not something to guess about.
+//!
+//! Public (through [`fuzzing`](crate::fuzzing)) only for the fuzzers.
 
 /// One decoded `name=value` pair; both sides are raw bytes (the value may
 /// be any byte string, e.g. a needle).
@@ -14,7 +16,7 @@ pub type Pair = (Vec<u8>, Vec<u8>);
 /// # Example
 ///
 /// ```
-/// use netcount::server::query::parse;
+/// use netcount::fuzzing::parse_query as parse;
 ///
 /// let pairs = parse("url=http%3A%2F%2Fexample.org%2F&needle=a+b&flag").unwrap();
 /// assert_eq!(pairs[0], (b"url".to_vec(), b"http://example.org/".to_vec()));
@@ -38,7 +40,7 @@ pub fn parse(query: &str) -> Result<Vec<Pair>, String> {
 /// # Example
 ///
 /// ```
-/// use netcount::server::query::decode;
+/// use netcount::fuzzing::decode_query as decode;
 ///
 /// assert_eq!(decode("%2ENET+%c3%a9").unwrap(), ".NET é".as_bytes());
 /// assert_eq!(decode("100%").unwrap_err(), "invalid percent-encoding in \"100%\"");

@@ -10,12 +10,13 @@
 
 use futures_lite::AsyncRead;
 
+use crate::http::field::{self, BadLength};
 use crate::http::head::{parse_head, read_head, shorten, HeadError};
 use crate::http::Headers;
 use crate::url::Url;
 
 use super::limits::Limits;
-use super::response::Response;
+use super::reply::Reply;
 
 /// How many bytes each read of a request head asks for.
 const READ_SIZE: usize = 4096;
@@ -25,7 +26,8 @@ const READ_SIZE: usize = 4096;
 /// # Example
 ///
 /// ```
-/// use netcount::server::{read_request, Limits, Request};
+/// use netcount::fuzzing::{read_request, Request};
+/// use netcount::server::Limits;
 ///
 /// let mut stream = netcount::http::Replay::new("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
 /// let mut buf = Vec::new();
@@ -51,7 +53,7 @@ pub struct Request {
 }
 
 /// Why a request is refused: the response to send before closing.
-type Refusal = Response;
+type Refusal = Reply;
 
 /// Reads one request head from `stream` and checks it.
 ///
@@ -73,7 +75,7 @@ type Refusal = Response;
 /// # Example
 ///
 /// ```
-/// use netcount::server::{read_request, Limits};
+/// use netcount::{fuzzing::read_request, server::Limits};
 ///
 /// // Two pipelined requests, then a malformed one.
 /// let sent = "GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b?x=1 HTTP/1.0\r\n\r\nGET\r\n\r\n";
@@ -94,7 +96,7 @@ pub async fn read_request<S: AsyncRead + Unpin>(
     stream: &mut S,
     buf: &mut Vec<u8>,
     limits: &Limits,
-) -> Result<Option<Request>, Response> {
+) -> Result<Option<Request>, Reply> {
     // Read the head, within its size limit.
     let len = match read_head(stream, buf, limits.max_head_bytes, READ_SIZE).await {
         Ok(len) => len,
@@ -114,13 +116,13 @@ pub async fn read_request<S: AsyncRead + Unpin>(
 fn too_large_head(buf: &[u8], limit: usize) -> Refusal {
     let line_fits = memchr::memchr(b'\n', &buf[..buf.len().min(limit)]).is_some();
     if line_fits {
-        Response::error(
+        Reply::error(
             431,
             "header_fields_too_large",
             &format!("the request head is larger than {limit} bytes"),
         )
     } else {
-        Response::error(
+        Reply::error(
             414,
             "uri_too_long",
             &format!("the request line is longer than {limit} bytes"),
@@ -140,9 +142,9 @@ fn too_large_head(buf: &[u8], limit: usize) -> Refusal {
 fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, Refusal> {
     // Split into lines and fields; the field count is checked here so too
     // many fields is a 431, not a generic 400.
-    let parsed = parse_head(head, usize::MAX).map_err(|e| bad_request(&e))?;
+    let parsed = parse_head(head, usize::MAX).map_err(|e| bad_request(&e.detail))?;
     if parsed.headers.len() > max_headers {
-        return Err(Response::error(
+        return Err(Reply::error(
             431,
             "header_fields_too_large",
             &format!("more than {max_headers} header fields"),
@@ -158,7 +160,7 @@ fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, Refusal> {
             shorten(line)
         )));
     };
-    if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) {
+    if !field::is_token(method) {
         return Err(bad_request(&format!(
             "invalid method {:?}",
             shorten(method)
@@ -170,7 +172,7 @@ fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, Refusal> {
         [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
             if major.is_ascii_digit() && minor.is_ascii_digit() =>
         {
-            return Err(Response::error(
+            return Err(Reply::error(
                 505,
                 "http_version_not_supported",
                 &format!("{} is not supported; use HTTP/1.1", shorten(version)),
@@ -188,7 +190,7 @@ fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, Refusal> {
     // The fields the server acts on.
     check_host(&parsed.headers, http11)?;
     check_no_body(&parsed.headers)?;
-    let keep_alive = http11 && !has_token(&parsed.headers, "connection", "close");
+    let keep_alive = http11 && !field::lists_token(parsed.headers.get_all("connection"), "close");
 
     Ok(Request {
         // Checked above: tchars only, so ASCII.
@@ -201,12 +203,7 @@ fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, Refusal> {
 
 /// A 400 with `message`.
 fn bad_request(message: &str) -> Refusal {
-    Response::error(400, "bad_request", message)
-}
-
-/// Whether `b` may appear in a method (`tchar`, RFC 9110 §5.6.2).
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    Reply::error(400, "bad_request", message)
 }
 
 /// Splits the request target into path and query. Accepts the origin form
@@ -263,14 +260,16 @@ fn check_no_body(headers: &Headers) -> Result<(), Refusal> {
         return Err(too_large());
     }
     for length in lengths {
-        if length.is_empty() || !length.iter().all(u8::is_ascii_digit) {
-            return Err(bad_request(&format!(
-                "invalid content-length {:?}",
-                shorten(length)
-            )));
-        }
-        if length.iter().any(|&b| b != b'0') {
-            return Err(too_large());
+        match field::content_length(length) {
+            Ok(0) => {}
+            // A body, or one too long to count: either way, one we refuse.
+            Ok(_) | Err(BadLength::TooLarge) => return Err(too_large()),
+            Err(BadLength::NotDigits) => {
+                return Err(bad_request(&format!(
+                    "invalid content-length {:?}",
+                    shorten(length)
+                )))
+            }
         }
     }
     Ok(())
@@ -278,16 +277,7 @@ fn check_no_body(headers: &Headers) -> Result<(), Refusal> {
 
 /// The refusal of a request body.
 fn too_large() -> Refusal {
-    Response::error(413, "content_too_large", "request bodies are not accepted")
-}
-
-/// Whether a comma-separated field contains `token` (case-insensitive).
-fn has_token(headers: &Headers, name: &str, token: &str) -> bool {
-    headers.get_all(name).any(|value| {
-        value
-            .split(|&b| b == b',')
-            .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
-    })
+    Reply::error(413, "content_too_large", "request bodies are not accepted")
 }
 
 #[cfg(test)]
@@ -393,5 +383,7 @@ mod tests {
             assert_eq!(parse(head).err(), Some(status), "{head:?}");
         }
         assert!(parse("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 00\r\n\r\n").is_ok());
+        let huge = "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999999\r\n\r\n";
+        assert_eq!(parse(huge).err(), Some(413));
     }
 }

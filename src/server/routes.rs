@@ -11,21 +11,15 @@
 
 use std::time::Instant;
 
-use async_io::Timer;
-use futures_lite::future;
-
 use crate::counter::{Counter, CounterOptions};
-use crate::error::{Error, TimeoutPhase};
+use crate::deadline;
 use crate::url::Url;
-use crate::Report;
+use crate::{Report, DEFAULT_NEEDLE};
 
 use super::query;
+use super::reply::Reply;
 use super::request::Request;
-use super::response::Response;
 use super::App;
-
-/// The needle of `/DotNetCount`, and of `/count` without `needle`.
-pub const DEFAULT_NEEDLE: &str = ".NET";
 
 /// The methods every route allows.
 const ALLOW: &str = "GET, HEAD";
@@ -42,18 +36,18 @@ enum Route {
 }
 
 /// Answers one request.
-pub(crate) async fn respond(request: &Request, app: &App) -> Response {
+pub(crate) async fn respond(request: &Request, app: &App) -> Reply {
     // Find the route, then check the method.
     let route = match request.path.as_str() {
         "/count" => Route::Count,
         "/healthz" => Route::Health,
         path if path.eq_ignore_ascii_case("/DotNetCount") => Route::DotNetCount,
         path => {
-            return Response::error(404, "not_found", &format!("no route for {path}"));
+            return Reply::error(404, "not_found", &format!("no route for {path}"));
         }
     };
     if !matches!(request.method.as_str(), "GET" | "HEAD") {
-        return Response::error(
+        return Reply::error(
             405,
             "method_not_allowed",
             &format!("method {} is not allowed; use GET or HEAD", request.method),
@@ -62,21 +56,21 @@ pub(crate) async fn respond(request: &Request, app: &App) -> Response {
     }
 
     match route {
-        Route::Health => Response::text(200, "ok"),
+        Route::Health => Reply::text(200, "ok"),
         Route::DotNetCount => {
             let counter = Counter::new(DEFAULT_NEEDLE).expect("the needle is not empty");
             match fetch(app, &app.default_url, counter).await {
-                Ok(report) => Response::json(200, report.count.to_string()),
+                Ok(report) => Reply::json(200, report.count.to_string()),
                 Err(response) => response,
             }
         }
         Route::Count => {
             let (url, counter) = match count_params(request.query.as_deref()) {
                 Ok(params) => params,
-                Err(message) => return Response::error(400, "bad_request", &message),
+                Err(message) => return Reply::error(400, "bad_request", &message),
             };
             match fetch(app, &url, counter).await {
-                Ok(report) => Response::json(200, report.to_json()),
+                Ok(report) => Reply::json(200, report.to_json()),
                 Err(response) => response,
             }
         }
@@ -133,28 +127,23 @@ fn flag(name: &str, value: &[u8]) -> Result<bool, String> {
 /// Fetches `url` and counts, within the server's limits: a slot among the
 /// concurrent fetches (waiting at most `fetch_wait`) and the per-request
 /// deadline (which includes the wait for the slot).
-async fn fetch(app: &App, url: &Url, mut counter: Counter) -> Result<Report, Response> {
+async fn fetch(app: &App, url: &Url, mut counter: Counter) -> Result<Report, Reply> {
     // Refuse a host that is not on the allow-list before even resolving it.
     // (The client's policy checks it again on every redirect hop.)
     if let Err(reason) = app.guard.check_host(url.host_str()) {
-        return Err(Response::error(
+        return Err(Reply::error(
             403,
             "address_not_allowed",
             &format!("destination not allowed: {reason}"),
         ));
     }
     let limit = app.limits.upstream_timeout;
-    let deadline = Instant::now() + limit;
+    let upstream_deadline = Instant::now().checked_add(limit);
 
     // Wait for a fetch slot, but not for long.
-    let wait_until = deadline.min(Instant::now() + app.limits.fetch_wait);
-    let slot = future::or(async { Some(app.fetches.acquire().await) }, async {
-        Timer::at(wait_until).await;
-        None
-    })
-    .await;
-    let Some(_slot) = slot else {
-        return Err(Response::error(
+    let wait = app.limits.fetch_wait.min(limit);
+    let Ok(_slot) = deadline::within(wait, app.fetches.acquire()).await else {
+        return Err(Reply::error(
             503,
             "busy",
             "too many upstream fetches in progress; try again",
@@ -162,18 +151,12 @@ async fn fetch(app: &App, url: &Url, mut counter: Counter) -> Result<Report, Res
         .with_header("Retry-After", "1"));
     };
 
-    // Fetch and count, within what is left of the deadline.
-    let work = app.client.count(url, &mut counter);
-    let expired = async {
-        Timer::at(deadline).await;
-        Err(Error::Timeout {
-            phase: TimeoutPhase::Total,
-            after: limit,
-        })
-    };
-    future::or(work, expired)
+    // Fetch and count, within what is left of the deadline (the client's
+    // `timeout` is `limit`, so its timeout error names it).
+    app.client
+        .count_until(url, &mut counter, upstream_deadline)
         .await
-        .map_err(|error| Response::fetch_error(&error))
+        .map_err(|error| Reply::fetch_error(&error))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use netcount::{Error, TimeoutPhase};
+use netcount::{Error, ProtocolErrorKind, TimeoutPhase, TruncationKind};
 
 use crate::support::*;
 
@@ -136,7 +136,11 @@ fn switching_protocols_is_an_error() {
     let server = serve(vec![send("HTTP/1.1 101 Switching Protocols\r\n\r\n")]);
     let error = expect_error(count(&server.url("/"), ".NET"));
     assert!(
-        matches!(&error, Error::Protocol(m) if m.contains("101")),
+        matches!(
+            &error,
+            Error::Protocol { kind: ProtocolErrorKind::UnexpectedUpgrade, detail }
+                if detail.contains("101")
+        ),
         "{error}"
     );
 }
@@ -170,64 +174,85 @@ fn truncated_bodies_are_errors_in_every_framing() {
     let cases = [
         (
             "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n.NET".to_string(),
+            TruncationKind::ContentLength,
             "after 4 of 100 bytes",
         ),
         (
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n.NET\r\n".to_string(),
+            TruncationKind::Chunked,
             "before the last chunk",
         ),
         (
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\na\r\n.NET".to_string(),
+            TruncationKind::Chunked,
             "before the last chunk",
         ),
         (
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n.NET\r\n0\r\n".to_string(),
+            TruncationKind::Trailers,
             "trailer",
         ),
     ];
-    for (wire, message) in cases {
+    for (wire, expected, message) in cases {
         let server = serve(vec![send(&wire)]);
         let error = expect_error(count(&server.url("/"), ".NET"));
-        assert!(matches!(error, Error::Truncated(_)), "{wire:?}: {error}");
+        assert!(
+            matches!(error, Error::Truncated { kind, .. } if kind == expected),
+            "{wire:?}: {error}"
+        );
         assert!(error.to_string().contains(message), "{error}");
     }
 }
 
 #[test]
 fn invalid_chunk_framing_is_an_error() {
-    for chunks in [
-        "zz\r\n.NET\r\n0\r\n\r\n",
-        "10000000000000000\r\n.NET\r\n0\r\n\r\n",
-        "ffffffffffffffffff\r\n",
-        "2\r\n.NET\r\n0\r\n\r\n",
-        "4\r\n.NETxx0\r\n\r\n",
+    use ProtocolErrorKind::{ChunkData, ChunkSize};
+    for (chunks, expected) in [
+        ("zz\r\n.NET\r\n0\r\n\r\n", ChunkSize),
+        ("10000000000000000\r\n.NET\r\n0\r\n\r\n", ChunkSize),
+        ("ffffffffffffffffff\r\n", ChunkSize),
+        ("2\r\n.NET\r\n0\r\n\r\n", ChunkData),
+        ("4\r\n.NETxx0\r\n\r\n", ChunkData),
     ] {
         let wire = format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{chunks}");
         let server = serve(vec![send(wire)]);
         let error = expect_error(count(&server.url("/"), ".NET"));
-        assert!(matches!(error, Error::Protocol(_)), "{chunks:?}: {error}");
+        assert!(
+            matches!(error, Error::Protocol { kind, .. } if kind == expected),
+            "{chunks:?}: {error}"
+        );
     }
 }
 
 #[test]
 fn untrustworthy_lengths_are_errors() {
-    for headers in [
-        "Content-Length: 4\r\nContent-Length: 5\r\n",
-        "Content-Length: +4\r\n",
-        "Content-Length: -4\r\n",
-        "Content-Length: 99999999999999999999999\r\n",
-        "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n",
-        "Transfer-Encoding: gzip\r\n",
+    use ProtocolErrorKind::{ContentLength, Framing};
+    for (headers, expected) in [
+        (
+            "Content-Length: 4\r\nContent-Length: 5\r\n",
+            Some(ContentLength),
+        ),
+        ("Content-Length: +4\r\n", Some(ContentLength)),
+        ("Content-Length: -4\r\n", Some(ContentLength)),
+        (
+            "Content-Length: 99999999999999999999999\r\n",
+            Some(ContentLength),
+        ),
+        (
+            "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n",
+            Some(Framing),
+        ),
+        // Not a protocol error: a coding we cannot decode.
+        ("Transfer-Encoding: gzip\r\n", None),
     ] {
         let server = serve(vec![send(format!("HTTP/1.1 200 OK\r\n{headers}\r\n.NET"))]);
         let error = expect_error(count(&server.url("/"), ".NET"));
-        assert!(
-            matches!(
-                error,
-                Error::Protocol(_) | Error::UnsupportedEncoding { .. }
-            ),
-            "{headers:?}: {error}"
-        );
+        let matched = match (&error, expected) {
+            (Error::Protocol { kind, .. }, Some(expected)) => *kind == expected,
+            (Error::UnsupportedEncoding { .. }, None) => true,
+            _ => false,
+        };
+        assert!(matched, "{headers:?}: {error}");
     }
 }
 
@@ -248,35 +273,69 @@ fn compressed_bodies_are_refused() {
 
 #[test]
 fn huge_and_endless_heads_are_refused() {
+    let too_large = |error: Error| {
+        assert!(
+            matches!(
+                error,
+                Error::Protocol {
+                    kind: ProtocolErrorKind::HeadTooLarge,
+                    ..
+                }
+            ),
+            "{error:?}"
+        )
+    };
     let huge = format!("HTTP/1.1 200 OK\r\nX-Big: {}\r\n\r\n", "a".repeat(2 << 20));
-    assert_fails_saying(vec![send(huge)], "larger than 65536 bytes");
+    too_large(assert_fails_saying(
+        vec![send(huge)],
+        "larger than 65536 bytes",
+    ));
 
     // Headers that never end: cut off at the size limit, not read forever.
     let mut endless = vec![send("HTTP/1.1 200 OK\r\n")];
     endless.extend((0..100_000).map(|i| send(format!("X-{i}: v\r\n"))));
-    assert_fails_saying(endless, "larger than 65536 bytes");
+    too_large(assert_fails_saying(endless, "larger than 65536 bytes"));
 
     // A complete head with one field too many.
     let fields: String = (0..129).map(|i| format!("X-{i}: v\r\n")).collect();
-    assert_fails_saying(
+    let error = assert_fails_saying(
         vec![send(format!("HTTP/1.1 200 OK\r\n{fields}\r\n"))],
         "more than 128 header fields",
+    );
+    assert!(
+        matches!(
+            error,
+            Error::Protocol {
+                kind: ProtocolErrorKind::TooManyHeaders,
+                ..
+            }
+        ),
+        "{error:?}"
     );
 }
 
 #[test]
 fn non_http_and_empty_replies_are_errors() {
-    assert_fails_saying(
-        vec![send("SSH-2.0-OpenSSH_9.2\r\n\r\n")],
-        "not an http/1.x response",
-    );
-
-    assert_fails_saying(vec![], "empty reply");
-
-    assert_fails_saying(
-        vec![send("HTTP/1.1 200 OK\r\nContent-")],
-        "middle of the response head",
-    );
+    let cases = [
+        (
+            vec![send("SSH-2.0-OpenSSH_9.2\r\n\r\n")],
+            "not an http/1.x response",
+            ProtocolErrorKind::StatusLine,
+        ),
+        (vec![], "empty reply", ProtocolErrorKind::EmptyReply),
+        (
+            vec![send("HTTP/1.1 200 OK\r\nContent-")],
+            "middle of the response head",
+            ProtocolErrorKind::IncompleteHead,
+        ),
+    ];
+    for (steps, what, expected) in cases {
+        let error = assert_fails_saying(steps, what);
+        assert!(
+            matches!(error, Error::Protocol { kind, .. } if kind == expected),
+            "expected {expected:?}: {error:?}"
+        );
+    }
 }
 
 #[test]
@@ -354,9 +413,19 @@ fn redirect_loops_and_limits() {
 
 #[test]
 fn bad_redirects_are_errors() {
-    assert_fails_saying(
+    let error = assert_fails_saying(
         vec![send("HTTP/1.1 301 Moved\r\n\r\n")],
         "without a location",
+    );
+    assert!(
+        matches!(
+            error,
+            Error::Protocol {
+                kind: ProtocolErrorKind::Redirect,
+                ..
+            }
+        ),
+        "{error:?}"
     );
 
     let server = redirecting(302, "ftp://files.example/");
@@ -416,10 +485,17 @@ fn a_slow_but_steady_server_is_not_timed_out() {
 
 #[test]
 fn a_reset_mid_body_is_an_error() {
-    for framing in [
-        "Content-Length: 100\r\n",
-        "Transfer-Encoding: chunked\r\n",
-        "",
+    for (framing, truncation) in [
+        (
+            "Content-Length: 100\r\n",
+            Some(TruncationKind::ContentLength),
+        ),
+        (
+            "Transfer-Encoding: chunked\r\n",
+            Some(TruncationKind::Chunked),
+        ),
+        // A close-delimited body has no length to fall short of.
+        ("", None),
     ] {
         let body = if framing.contains("chunked") {
             "64\r\n.NET"
@@ -433,7 +509,8 @@ fn a_reset_mid_body_is_an_error() {
         ]);
         let error = expect_error(count(&server.url("/"), ".NET"));
         assert!(
-            matches!(error, Error::Io(_) | Error::Truncated(_)),
+            matches!(&error, Error::Io(_))
+                || matches!(&error, Error::Truncated { kind, .. } if Some(*kind) == truncation),
             "{framing:?}: {error}"
         );
     }
@@ -501,11 +578,13 @@ fn bring_your_own_transport_over_a_real_socket() {
     )]);
     block_on(async {
         let stream = async_net::TcpStream::connect(server.addr).await.unwrap();
-        let url = netcount::Url::parse(&server.url("/")).unwrap();
+        let url = netcount::url::Url::parse(&server.url("/")).unwrap();
         let response = netcount::http::get(stream, &url).await.unwrap();
         let mut counter = netcount::Counter::new(".NET").unwrap();
+        // Counted before: `count` starts over, as `Client::count` does.
+        counter.feed(b".NET .NET");
         assert_eq!(response.count(&mut counter).await.unwrap(), 4);
-        assert_eq!(counter.count(), 1);
+        assert_eq!((counter.count(), counter.bytes()), (1, 4));
     });
 }
 

@@ -1,11 +1,19 @@
 //! Integration tests: one binary, a module per area, loopback servers only.
 
+//!
+//! Each module needs only the features it tests: `cargo test
+//! --no-default-features` runs the client tests alone.
+
+// The `netcount` binary.
+#[cfg(feature = "cli")]
 mod cli;
 mod client;
 mod eyeballs;
 mod faults;
 mod interop;
 mod nginx;
+#[cfg(feature = "server")]
 mod server;
 mod support;
+#[cfg(feature = "tls")]
 mod tls;

@@ -207,7 +207,7 @@ pub fn count_with(
     url: &str,
     needle: &str,
 ) -> Result<netcount::Report, netcount::Error> {
-    let url = netcount::Url::parse(url)?;
+    let url = netcount::url::Url::parse(url)?;
     let mut counter = netcount::Counter::new(needle)?;
     block_on(client.count(&url, &mut counter))
 }

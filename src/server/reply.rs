@@ -1,4 +1,6 @@
-//! Responses: status, a few headers, a small body, written in one piece.
+//! Replies: what the server writes back: status, a few headers, a small
+//! body, in one piece. (The incoming kind, read by the client, is
+//! [`http::Response`](crate::http::Response).)
 //!
 //! Every error is JSON, `{"error":"<code>","message":"..."}`, so a client
 //! can branch on `error` and show `message`. Bodies end with a newline so
@@ -7,20 +9,11 @@
 use crate::error::Error;
 use crate::json;
 
-/// A response to write: everything but the framing headers, which
-/// [`Response::to_bytes`] adds.
-///
-/// # Example
-///
-/// ```
-/// use netcount::server::Response;
-///
-/// let response = Response::error(404, "not_found", "no route for /x");
-/// assert_eq!(response.status, 404);
-/// assert_eq!(response.body, "{\"error\":\"not_found\",\"message\":\"no route for /x\"}\n");
-/// ```
+/// A reply to write: everything but the framing headers, which
+/// [`Reply::to_bytes`] adds. Public only for the fuzzers
+/// ([`fuzzing`](crate::fuzzing)); examples are in the unit tests below.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Response {
+pub struct Reply {
     /// The status code.
     pub status: u16,
     /// The `Content-Type`.
@@ -34,19 +27,12 @@ pub struct Response {
 /// `application/json`, the type of every JSON body.
 const JSON: &str = "application/json";
 
-impl Response {
-    /// A JSON response; `body` is one JSON value (a newline is added).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// let response = netcount::server::Response::json(200, "16");
-    /// assert_eq!((response.content_type, response.body.as_str()), ("application/json", "16\n"));
-    /// ```
-    pub fn json(status: u16, body: impl Into<String>) -> Response {
+impl Reply {
+    /// A JSON reply; `body` is one JSON value (a newline is added).
+    pub fn json(status: u16, body: impl Into<String>) -> Reply {
         let mut body = body.into();
         body.push('\n');
-        Response {
+        Reply {
             status,
             content_type: JSON,
             headers: Vec::new(),
@@ -54,16 +40,9 @@ impl Response {
         }
     }
 
-    /// A plain-text response (a newline is added).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// let response = netcount::server::Response::text(200, "ok");
-    /// assert_eq!(response.body, "ok\n");
-    /// ```
-    pub fn text(status: u16, body: &str) -> Response {
-        Response {
+    /// A plain-text reply (a newline is added).
+    pub fn text(status: u16, body: &str) -> Reply {
+        Reply {
             status,
             content_type: "text/plain; charset=utf-8",
             headers: Vec::new(),
@@ -72,15 +51,8 @@ impl Response {
     }
 
     /// A JSON error: `{"error":code,"message":message}`.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// let response = netcount::server::Response::error(400, "bad_request", "say \"please\"");
-    /// assert_eq!(response.body, "{\"error\":\"bad_request\",\"message\":\"say \\\"please\\\"\"}\n");
-    /// ```
-    pub fn error(status: u16, code: &str, message: &str) -> Response {
-        Response::json(
+    pub fn error(status: u16, code: &str, message: &str) -> Reply {
+        Reply::json(
             status,
             format!(
                 r#"{{"error":{},"message":{}}}"#,
@@ -90,7 +62,7 @@ impl Response {
         )
     }
 
-    /// The response for a failed upstream fetch: the status that says
+    /// The reply to a failed upstream fetch: the status that says
     /// whose fault it was, the error's [`kind`](Error::kind) as the code,
     /// and `upstream_status` when the upstream answered with a non-2xx
     /// status.
@@ -101,20 +73,7 @@ impl Response {
     /// | address not allowed (the SSRF guard) | 403 |
     /// | timeout | 504 |
     /// | anything else (the upstream failed or misbehaved) | 502 |
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use netcount::{server::Response, Error};
-    ///
-    /// let response = Response::fetch_error(&Error::Status { code: 404, reason: "Not Found".into() });
-    /// assert_eq!(response.status, 502);
-    /// assert_eq!(
-    ///     response.body,
-    ///     "{\"error\":\"status\",\"message\":\"http status 404 not found\",\"upstream_status\":404}\n"
-    /// );
-    /// ```
-    pub fn fetch_error(error: &Error) -> Response {
+    pub(crate) fn fetch_error(error: &Error) -> Reply {
         let status = match error {
             Error::InvalidUrl { .. } | Error::EmptyNeedle => 400,
             Error::AddressNotAllowed { .. } => 403,
@@ -125,7 +84,7 @@ impl Response {
             Error::Status { code, .. } => format!(r#","upstream_status":{code}"#),
             _ => String::new(),
         };
-        Response::json(
+        Reply::json(
             status,
             format!(
                 r#"{{"error":{},"message":{}{upstream}}}"#,
@@ -136,14 +95,7 @@ impl Response {
     }
 
     /// Adds a header field.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// let response = netcount::server::Response::text(200, "ok").with_header("Allow", "GET");
-    /// assert_eq!(response.headers, vec![("Allow", "GET".to_string())]);
-    /// ```
-    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Response {
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Reply {
         self.headers.push((name, value.into()));
         self
     }
@@ -151,17 +103,6 @@ impl Response {
     /// The bytes to write: status line, headers (`Content-Length` always,
     /// `Connection: close` if `close`), empty line, and the body unless
     /// `head_only` (the answer to a `HEAD`).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// let bytes = netcount::server::Response::text(200, "ok").to_bytes(false, true);
-    /// assert_eq!(
-    ///     String::from_utf8(bytes).unwrap(),
-    ///     "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n\
-    ///      Content-Length: 3\r\nCache-Control: no-store\r\nConnection: close\r\n\r\nok\n"
-    /// );
-    /// ```
     pub fn to_bytes(&self, head_only: bool, close: bool) -> Vec<u8> {
         let mut out = format!(
             "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n",
@@ -209,8 +150,54 @@ mod tests {
     use super::*;
 
     #[test]
+    fn constructors_fill_type_and_body() {
+        let reply = Reply::error(404, "not_found", "no route for /x");
+        assert_eq!(reply.status, 404);
+        assert_eq!(
+            reply.body,
+            "{\"error\":\"not_found\",\"message\":\"no route for /x\"}\n"
+        );
+        let reply = Reply::json(200, "16");
+        assert_eq!(
+            (reply.content_type, reply.body.as_str()),
+            ("application/json", "16\n")
+        );
+        assert_eq!(Reply::text(200, "ok").body, "ok\n");
+        let reply = Reply::error(400, "bad_request", "say \"please\"");
+        assert_eq!(
+            reply.body,
+            "{\"error\":\"bad_request\",\"message\":\"say \\\"please\\\"\"}\n"
+        );
+        let reply = Reply::text(200, "ok").with_header("Allow", "GET");
+        assert_eq!(reply.headers, vec![("Allow", "GET".to_string())]);
+    }
+
+    #[test]
+    fn a_failed_fetch_names_whose_fault_it_was() {
+        let reply = Reply::fetch_error(&Error::Status {
+            code: 404,
+            reason: "Not Found".into(),
+        });
+        assert_eq!(reply.status, 502);
+        assert_eq!(
+            reply.body,
+            "{\"error\":\"status\",\"message\":\"http status 404 not found\",\"upstream_status\":404}\n"
+        );
+    }
+
+    #[test]
+    fn the_bytes_carry_length_and_close() {
+        let bytes = Reply::text(200, "ok").to_bytes(false, true);
+        assert_eq!(
+            String::from_utf8(bytes).unwrap(),
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n\
+             Content-Length: 3\r\nCache-Control: no-store\r\nConnection: close\r\n\r\nok\n"
+        );
+    }
+
+    #[test]
     fn error_bodies_are_json() {
-        let response = Response::error(431, "header_fields_too_large", "a\nb");
+        let response = Reply::error(431, "header_fields_too_large", "a\nb");
         let value: serde_json::Value = serde_json::from_str(&response.body).unwrap();
         assert_eq!(value["error"], "header_fields_too_large");
         assert_eq!(value["message"], "a\nb");
@@ -218,7 +205,7 @@ mod tests {
 
     #[test]
     fn head_responses_keep_the_length_and_drop_the_body() {
-        let bytes = Response::json(200, "16").to_bytes(true, false);
+        let bytes = Reply::json(200, "16").to_bytes(true, false);
         let text = String::from_utf8(bytes).unwrap();
         assert!(text.contains("Content-Length: 3\r\n"), "{text}");
         assert!(text.ends_with("\r\n\r\n"), "{text}");
