@@ -10,8 +10,16 @@
 //! Three timeouts bound it: each address's connect (and the TLS handshake),
 //! an idle timeout on every read, and one total deadline across all hops.
 
+use std::fmt;
 use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+
+use futures_lite::{AsyncRead, AsyncWrite};
 
 use crate::connect::{connect, AddressPolicy, ConnectOptions, Resolver};
 use crate::counter::Counter;
@@ -141,6 +149,8 @@ struct Config {
     resolver: Option<Resolver>,
     /// Size of the buffer the body is read into.
     read_buffer: usize,
+    /// Told about every read from the network, if set.
+    progress: Option<ProgressHook>,
 }
 
 impl Default for ClientBuilder {
@@ -155,6 +165,7 @@ impl Default for ClientBuilder {
                 policy: None,
                 resolver: None,
                 read_buffer: Client::DEFAULT_READ_BUFFER_SIZE,
+                progress: None,
             },
             #[cfg(feature = "tls")]
             extra_roots: Vec::new(),
@@ -321,6 +332,50 @@ impl ClientBuilder {
     /// ```
     pub fn read_buffer_size(mut self, size: usize) -> Self {
         self.config.read_buffer = size.max(1024);
+        self
+    }
+
+    /// Calls `hook` after every read from the network, with the bytes
+    /// received so far: for a progress bar, a rate, a byte budget. The hook
+    /// runs inside the read, on whatever executor polls the fetch, so it
+    /// should be quick (update a counter, not draw); clones of the client
+    /// share it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use std::sync::Arc;
+    /// use netcount::{url::Url, Client, Counter};
+    ///
+    /// // A server with a 100,000-byte body.
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap()))?;
+    /// std::thread::spawn(move || {
+    ///     let (mut socket, _) = listener.accept().unwrap();
+    ///     let body = vec![b'x'; 100_000];
+    ///     write!(socket, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len()).unwrap();
+    ///     socket.write_all(&body).unwrap();
+    ///     std::io::copy(&mut socket, &mut std::io::sink()).ok();
+    /// });
+    ///
+    /// let received = Arc::new(AtomicU64::new(0));
+    /// let client = Client::builder()
+    ///     .progress({
+    ///         let received = received.clone();
+    ///         move |progress| received.store(progress.received, Ordering::Relaxed)
+    ///     })
+    ///     .build();
+    /// let mut counter = Counter::new("x")?;
+    /// let report = futures_lite::future::block_on(client.count(&url, &mut counter))?;
+    /// assert_eq!(report.bytes, 100_000);
+    /// // The body and the response head.
+    /// assert!(received.load(Ordering::Relaxed) > 100_000);
+    /// # Ok::<(), netcount::Error>(())
+    /// ```
+    pub fn progress(mut self, hook: impl Fn(Progress<'_>) + Send + Sync + 'static) -> Self {
+        self.config.progress = Some(ProgressHook(Arc::new(hook)));
         self
     }
 
@@ -528,9 +583,17 @@ impl Client {
         };
         let mut current = url.clone();
         let mut redirects = 0;
+        // Bytes read from the network by this call, every hop included.
+        let received = AtomicU64::new(0);
         loop {
             // Connect, send the request, read the head.
             let stream = connect(&current, &options).await?;
+            let stream = Metered {
+                inner: stream,
+                hook: self.config.progress.as_ref(),
+                url,
+                received: &received,
+            };
             let stream = IdleTimeout::new(stream, self.config.read_timeout, TimeoutPhase::Head);
             let response = get_with_agent(stream, &current, &self.config.user_agent).await?;
             let status = response.status();
@@ -570,6 +633,93 @@ impl Client {
                 elapsed: started.elapsed(),
             });
         }
+    }
+}
+
+/// What a [`ClientBuilder::progress`] hook is told after each read from
+/// the network.
+///
+/// # Example
+///
+/// ```
+/// use netcount::client::Progress;
+///
+/// // A hook that prints a rough progress line.
+/// let hook = |progress: Progress<'_>| {
+///     eprint!("\r{}: {} bytes", progress.url, progress.received);
+/// };
+/// let client = netcount::Client::builder().progress(hook).build();
+/// assert!(format!("{client:?}").contains("progress: Some"));
+/// ```
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Progress<'a> {
+    /// The URL [`Client::count`] was called with (redirects are followed
+    /// under it).
+    pub url: &'a Url,
+    /// Bytes this read brought; more than 0.
+    pub read: usize,
+    /// Bytes received by this call so far: response heads and body framing
+    /// included, over every redirect hop.
+    pub received: u64,
+}
+
+/// The hook of [`ClientBuilder::progress`], shared by the client's clones.
+#[derive(Clone)]
+struct ProgressHook(Arc<dyn Fn(Progress<'_>) + Send + Sync>);
+
+impl fmt::Debug for ProgressHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ProgressHook(..)")
+    }
+}
+
+/// A connection that tells the progress hook about every read.
+struct Metered<'a, S> {
+    /// The connection.
+    inner: S,
+    /// Told about each read, if set.
+    hook: Option<&'a ProgressHook>,
+    /// The URL of the call, for the hook.
+    url: &'a Url,
+    /// Bytes read so far by the whole call (shared by its hops).
+    received: &'a AtomicU64,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Metered<'_, S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let result = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let (Poll::Ready(Ok(read @ 1..)), Some(hook)) = (&result, self.hook) {
+            let received = self.received.fetch_add(*read as u64, Ordering::Relaxed) + *read as u64;
+            (hook.0)(Progress {
+                url: self.url,
+                read: *read,
+                received,
+            });
+        }
+        result
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Metered<'_, S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_close(cx)
     }
 }
 
