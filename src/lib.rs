@@ -11,7 +11,8 @@
 //! # How it works
 //!
 //! ```text
-//! Url::parse ─► resolve (async-net) ─► connect each address (timeout) ─► [TLS]
+//! Url::parse ─► lookup (async-net, or your Resolver) ─► policy check, every address
+//!    ─► Happy Eyeballs: race the addresses (250 ms stagger, each with its timeout) ─► [TLS]
 //!    ─► write GET head ─► read + parse response head (bounded) ─► pick body framing
 //!    ─► Body: AsyncRead (content-length | chunked | until-close) ─► Counter::feed
 //!    ─► redirect? loop with the new Url (bounded, re-checked) ─► Report
@@ -61,13 +62,15 @@
 //!
 //! In [`Client::count`]:
 //!
-//! 1. `resolve(...).await`: async-net hands the blocking `getaddrinfo` to a
+//! 1. `lookup(...).await`: async-net hands the blocking `getaddrinfo` to a
 //!    thread pool; the task sleeps until the pool thread finishes and wakes
-//!    it. (An IP literal skips this.)
-//! 2. `TcpStream::connect(addr).await` for each address, raced against a
-//!    `Timer`: the socket is registered with the reactor for *writability*;
-//!    the OS reports the connection established (or refused), the reactor
-//!    wakes the task. If the timer fires first, the next address is tried.
+//!    it. (An IP literal skips this; a [`Resolver`] replaces it.)
+//! 2. `TcpStream::connect(addr).await`, one attempt per address, started
+//!    250 ms apart (at once when one fails; Happy Eyeballs, RFC 8305): each
+//!    socket is registered with the reactor for *writability*; the OS
+//!    reports a connection established (or refused) and the reactor wakes
+//!    the task, which polls every running attempt. The first to connect
+//!    wins and the others are dropped; each attempt has its own timer.
 //! 3. For `https`, the TLS handshake: a few round trips, each a wait for
 //!    readability as in step 4.
 //! 4. `write_all(request_head).await`, then `read(...).await` until the head
@@ -135,6 +138,8 @@ pub mod client;
 mod connect;
 pub mod counter;
 mod deadline;
+#[cfg(feature = "compression")]
+pub mod decode;
 pub mod error;
 #[cfg(feature = "server")]
 #[doc(hidden)]

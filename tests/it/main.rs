@@ -1,5 +1,4 @@
 //! Integration tests: one binary, a module per area, loopback servers only.
-
 //!
 //! Each module needs only the features it tests: `cargo test
 //! --no-default-features` runs the client tests alone.
@@ -8,6 +7,8 @@
 #[cfg(feature = "cli")]
 mod cli;
 mod client;
+#[cfg(feature = "compression")]
+mod decode;
 mod eyeballs;
 mod faults;
 mod interop;
