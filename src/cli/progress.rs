@@ -13,9 +13,13 @@ use std::time::{Duration, Instant};
 /// Erases the current terminal line and returns the cursor to its start.
 const ERASE_LINE: &str = "\r\x1b[2K";
 
-/// Least time between two redraws: at most ten a second, so many quick
-/// fetches do not flood the terminal.
+/// How often the line is redrawn while downloads run: ten times a second.
 pub const REDRAW_EVERY: Duration = Duration::from_millis(100);
+
+/// Least time between two redraws, so many quick fetches do not flood the
+/// terminal. A little under [`REDRAW_EVERY`], so that a timer tick that
+/// comes a moment early is not skipped.
+const LEAST_GAP: Duration = Duration::from_millis(90);
 
 /// How the line is redrawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,10 +87,10 @@ impl Progress {
     }
 
     /// Redraws the line with `bytes` received so far, unless it was drawn
-    /// less than [`REDRAW_EVERY`] ago.
+    /// less than [`LEAST_GAP`] ago.
     pub fn draw(&mut self, bytes: u64) {
         let now = Instant::now();
-        if !self.enabled || self.drawn_at.is_some_and(|at| now - at < REDRAW_EVERY) {
+        if !self.enabled || self.drawn_at.is_some_and(|at| now - at < LEAST_GAP) {
             return;
         }
         let text = line(self.done, self.total, bytes, now - self.started);
