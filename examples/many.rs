@@ -58,6 +58,6 @@ fn main() {
         }
         total
     }));
-    println!("SUM\t{total}");
+    println!("{total}\ttotal");
     assert_eq!(total, (1..=20).map(|i| i * 10).sum::<u64>());
 }

@@ -26,10 +26,18 @@
 //! on, they are dropped, as curl and reqwest do. Credentials written in a
 //! `Location` are never used: a server does not choose what we send.
 
+use std::fmt;
 use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::connect::Stream;
+use futures_lite::{AsyncRead, AsyncWrite};
+
 use crate::connect::{connect, AddressPolicy, ConnectOptions, Resolver};
 use crate::counter::Counter;
 use crate::deadline::{self, Elapsed};
@@ -47,7 +55,7 @@ use crate::url::{Scheme, Url};
 
 /// A connection as one request uses it: borrowed from the fetch, with the
 /// idle read timeout around it.
-type Exchange<'c> = IdleTimeout<&'c mut Connection<Stream>>;
+type Exchange<'c> = IdleTimeout<Metered<'c, &'c mut Connection<Stream>>>;
 
 /// The most body bytes read and dropped from a response that is not
 /// counted (an error status, a redirect) to keep its connection.
@@ -204,6 +212,8 @@ struct Config {
     /// rather than `identity`.
     #[cfg(feature = "compression")]
     compressed: bool,
+    /// Told about every read from the network, if set.
+    progress: Option<ProgressHook>,
 }
 
 impl Default for ClientBuilder {
@@ -228,6 +238,7 @@ impl Default for ClientBuilder {
                 authorization: None,
                 #[cfg(feature = "compression")]
                 compressed: false,
+                progress: None,
             },
             #[cfg(feature = "tls")]
             extra_roots: Vec::new(),
@@ -631,6 +642,50 @@ impl ClientBuilder {
         self
     }
 
+    /// Calls `hook` after every read from the network, with the bytes
+    /// received so far: for a progress bar, a rate, a byte budget. The hook
+    /// runs inside the read, on whatever executor polls the fetch, so it
+    /// should be quick (update a counter, not draw); clones of the client
+    /// share it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use std::sync::Arc;
+    /// use netcount::{url::Url, Client, Counter};
+    ///
+    /// // A server with a 100,000-byte body.
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap()))?;
+    /// std::thread::spawn(move || {
+    ///     let (mut socket, _) = listener.accept().unwrap();
+    ///     let body = vec![b'x'; 100_000];
+    ///     write!(socket, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len()).unwrap();
+    ///     socket.write_all(&body).unwrap();
+    ///     std::io::copy(&mut socket, &mut std::io::sink()).ok();
+    /// });
+    ///
+    /// let received = Arc::new(AtomicU64::new(0));
+    /// let client = Client::builder()
+    ///     .progress({
+    ///         let received = received.clone();
+    ///         move |progress| received.store(progress.received, Ordering::Relaxed)
+    ///     })
+    ///     .build();
+    /// let mut counter = Counter::new("x")?;
+    /// let report = futures_lite::future::block_on(client.count(&url, &mut counter))?;
+    /// assert_eq!(report.bytes, 100_000);
+    /// // The body and the response head.
+    /// assert!(received.load(Ordering::Relaxed) > 100_000);
+    /// # Ok::<(), netcount::Error>(())
+    /// ```
+    pub fn progress(mut self, hook: impl Fn(Progress<'_>) + Send + Sync + 'static) -> Self {
+        self.config.progress = Some(ProgressHook(Arc::new(hook)));
+        self
+    }
+
     /// Trusts the CA certificates in `pem` in addition to the bundled roots
     /// (feature `tls`). Fails if `pem` holds no usable certificate.
     ///
@@ -902,6 +957,8 @@ impl Client {
         // Set on the first hop that leaves `url`'s origin, and never unset:
         // from then on no credential is sent.
         let mut left_origin = false;
+        // Bytes read from the network by this call, every hop included.
+        let received = AtomicU64::new(0);
         loop {
             // Directly, or through the proxy for this URL. An http URL is
             // asked of the proxy itself; an https one goes through its tunnel.
@@ -935,7 +992,10 @@ impl Client {
             // a failure before the response's first byte means the server
             // closed it as the request went out: once more, on a new one.
             let before = conn.bytes_read();
-            let response = match self.request(&mut conn, &current, &request).await {
+            let response = match self
+                .request(&mut conn, &current, &request, (url, &received))
+                .await
+            {
                 Ok(response) => response,
                 Err(error) => {
                     let silent = conn.bytes_read() == before;
@@ -943,7 +1003,8 @@ impl Client {
                         return Err(error);
                     }
                     conn = self.open(&current, proxy).await?;
-                    self.request(&mut conn, &current, &request).await?
+                    self.request(&mut conn, &current, &request, (url, &received))
+                        .await?
                 }
             };
             let status = response.status();
@@ -1040,12 +1101,19 @@ impl Client {
 
     /// Sends the GET for `url` over `conn` and reads the response head.
     async fn request<'c>(
-        &self,
+        &'c self,
         conn: &'c mut Connection<Stream>,
         url: &Url,
         options: &RequestOptions<'_>,
+        (called_for, received): (&'c Url, &'c AtomicU64),
     ) -> Result<Response<Exchange<'c>>, Error> {
-        let stream = IdleTimeout::new(conn, self.config.read_timeout, TimeoutPhase::Head);
+        let stream = Metered {
+            inner: conn,
+            hook: self.config.progress.as_ref(),
+            url: called_for,
+            received,
+        };
+        let stream = IdleTimeout::new(stream, self.config.read_timeout, TimeoutPhase::Head);
         get_with(stream, url, options).await
     }
 }
@@ -1085,6 +1153,93 @@ async fn drain(body: &mut Body<Exchange<'_>>) -> bool {
         .await
         .unwrap_or(false);
     ended && body.at_message_end()
+}
+
+/// What a [`ClientBuilder::progress`] hook is told after each read from
+/// the network.
+///
+/// # Example
+///
+/// ```
+/// use netcount::client::Progress;
+///
+/// // A hook that prints a rough progress line.
+/// let hook = |progress: Progress<'_>| {
+///     eprint!("\r{}: {} bytes", progress.url, progress.received);
+/// };
+/// let client = netcount::Client::builder().progress(hook).build();
+/// assert!(format!("{client:?}").contains("progress: Some"));
+/// ```
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Progress<'a> {
+    /// The URL [`Client::count`] was called with (redirects are followed
+    /// under it).
+    pub url: &'a Url,
+    /// Bytes this read brought; more than 0.
+    pub read: usize,
+    /// Bytes received by this call so far: response heads and body framing
+    /// included, over every redirect hop.
+    pub received: u64,
+}
+
+/// The hook of [`ClientBuilder::progress`], shared by the client's clones.
+#[derive(Clone)]
+struct ProgressHook(Arc<dyn Fn(Progress<'_>) + Send + Sync>);
+
+impl fmt::Debug for ProgressHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ProgressHook(..)")
+    }
+}
+
+/// A connection that tells the progress hook about every read.
+struct Metered<'a, S> {
+    /// The connection.
+    inner: S,
+    /// Told about each read, if set.
+    hook: Option<&'a ProgressHook>,
+    /// The URL of the call, for the hook.
+    url: &'a Url,
+    /// Bytes read so far by the whole call (shared by its hops).
+    received: &'a AtomicU64,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Metered<'_, S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let result = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let (Poll::Ready(Ok(read @ 1..)), Some(hook)) = (&result, self.hook) {
+            let received = self.received.fetch_add(*read as u64, Ordering::Relaxed) + *read as u64;
+            (hook.0)(Progress {
+                url: self.url,
+                read: *read,
+                received,
+            });
+        }
+        result
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Metered<'_, S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_close(cx)
+    }
 }
 
 /// Runs a whole fetch until `deadline` (`None`: no limit); past it, the

@@ -179,7 +179,7 @@ pub mod url;
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
-pub use client::{count, Client, ClientBuilder, Report};
+pub use client::{count, Client, ClientBuilder, Progress, Report};
 pub use connect::{AddressPolicy, Resolver};
 pub use counter::{Counter, CounterError, CounterOptions};
 pub use error::{Error, TimeoutPhase, TlsFailure};

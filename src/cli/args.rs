@@ -2,16 +2,28 @@
 //! error. Everything here is decided before anything is fetched.
 
 use std::ffi::OsString;
+use std::fmt::Display;
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::time::Duration;
 
-use lexopt::prelude::*;
 use netcount::url::Url;
 use netcount::{Client, CounterOptions, Proxy, DEFAULT_NEEDLE, DEFAULT_URL};
+
+use super::flags::{self, Arg, COUNT_FLAGS};
+use super::generate;
 
 /// Fetches at once when `-j` is not given. (The other defaults are the
 /// library's: `netcount::DEFAULT_URL`, `DEFAULT_NEEDLE`, `Client::DEFAULT_*`.)
 pub const DEFAULT_CONCURRENCY: usize = 8;
+
+/// What `-j` accepts. The upper end only catches typos: the open-file limit
+/// usually bounds it sooner (see `files`).
+const CONCURRENCY: RangeInclusive<usize> = 1..=10_000;
+
+/// What a `SECS` flag accepts: a millisecond to about 31 years.
+const SECONDS: RangeInclusive<f64> = 0.001..=1e9;
 
 /// A parsed command line.
 #[derive(Debug)]
@@ -20,6 +32,8 @@ pub enum Command {
     Help,
     /// Print the version.
     Version,
+    /// Print this generated text (`--generate`).
+    Generate(String),
     /// Count the needle at the URLs (boxed: it is much larger than the
     /// other variants).
     Count(Box<CountArgs>),
@@ -34,18 +48,26 @@ pub enum InputSource {
     File(PathBuf),
 }
 
+/// One place URLs come from, as given on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A URL argument, parsed and checked.
+    Url(Url),
+    /// A URL list (`--input`), read when the run is prepared.
+    Input(InputSource),
+}
+
 /// What to count, where, and how.
 #[derive(Debug)]
 pub struct CountArgs {
-    /// The URLs given as arguments, in order; each one parsed and checked.
-    pub urls: Vec<Url>,
-    /// URL lists (`--input`), read after the arguments, in order.
-    pub inputs: Vec<InputSource>,
+    /// URL arguments and `--input` lists, in the order given; the output
+    /// keeps this order.
+    pub sources: Vec<Source>,
     /// The needle, as bytes (UTF-8 from the command line); never empty.
     pub needle: Vec<u8>,
     /// Case folding and overlap.
     pub options: CounterOptions,
-    /// Most fetches at once; at least 1.
+    /// Most fetches at once; in [`CONCURRENCY`].
     pub concurrency: usize,
     /// One JSON object per URL instead of plain text.
     pub json: bool,
@@ -136,8 +158,7 @@ impl From<lexopt::Error> for UsageError {
 /// Parses the arguments (without the program name).
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageError> {
     let mut parser = lexopt::Parser::from_args(args);
-    let mut urls = Vec::new();
-    let mut inputs = Vec::new();
+    let mut sources = Vec::new();
     let mut needle = DEFAULT_NEEDLE.as_bytes().to_vec();
     let mut options = CounterOptions::default();
     let mut concurrency = DEFAULT_CONCURRENCY;
@@ -154,11 +175,31 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
     let mut user_agent = None;
     let mut user = None;
     let mut compressed = false;
-    while let Some(arg) = parser.next()? {
-        match arg {
-            Short('h') | Long("help") => return Ok(Command::Help),
-            Short('V') | Long("version") => return Ok(Command::Version),
-            Short('n') | Long("needle") => {
+    while let Some(arg) = flags::next(&mut parser, COUNT_FLAGS)? {
+        let flag = match arg {
+            Arg::Value(value) => {
+                let value = text(value, "the url")?;
+                let url = Url::parse(&value).map_err(|e| UsageError(e.to_string()))?;
+                sources.push(Source::Url(url));
+                continue;
+            }
+            Arg::Flag(flag) => flag,
+        };
+        match flag.long {
+            "help" => return Ok(Command::Help),
+            "version" => return Ok(Command::Version),
+            "generate" => {
+                let kind = text(parser.value()?, "--generate")?;
+                return generate::generate(&kind)
+                    .map(Command::Generate)
+                    .ok_or_else(|| {
+                        UsageError(format!(
+                            "--generate expects one of {}, got {kind:?}",
+                            generate::KINDS.join(", ")
+                        ))
+                    });
+            }
+            "needle" => {
                 needle = text(parser.value()?, "--needle")?.into_bytes();
                 if needle.is_empty() {
                     return Err(UsageError(
@@ -166,37 +207,30 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
                     ));
                 }
             }
-            Short('i') | Long("ignore-case") => options.ignore_case = true,
-            Long("overlapping") => options.overlapping = true,
-            Long("input") => {
+            "ignore-case" => options.ignore_case = true,
+            "overlapping" => options.overlapping = true,
+            "input" => {
                 let value = parser.value()?;
-                inputs.push(if value == "-" {
+                sources.push(Source::Input(if value == "-" {
                     InputSource::Stdin
                 } else {
                     InputSource::File(value.into())
-                });
+                }));
             }
-            Short('j') | Long("concurrency") => {
-                concurrency = whole_number(parser.value()?, "-j/--concurrency")?;
-                if concurrency == 0 {
-                    return Err(UsageError(
-                        "-j/--concurrency must be at least 1, got 0".into(),
-                    ));
-                }
+            "concurrency" => {
+                concurrency = number(parser.value()?, "-j/--concurrency", CONCURRENCY)?;
             }
-            Long("json") => json = true,
-            Short('q') | Long("quiet") => quiet = true,
-            Long("timeout") => timeout = seconds(parser.value()?, "--timeout")?,
-            Long("connect-timeout") => {
-                connect_timeout = seconds(parser.value()?, "--connect-timeout")?
+            "json" => json = true,
+            "quiet" => quiet = true,
+            "timeout" => timeout = seconds(parser.value()?, "--timeout")?,
+            "connect-timeout" => connect_timeout = seconds(parser.value()?, "--connect-timeout")?,
+            "max-redirects" => {
+                max_redirects = number(parser.value()?, "--max-redirects", 0..=u32::MAX)?
             }
-            Long("max-redirects") => {
-                max_redirects = whole_number(parser.value()?, "--max-redirects")?
-            }
-            Long("cacert") => cacert = Some(parser.value()?.into()),
-            Long("no-reuse") => no_reuse = true,
+            "cacert" => cacert = Some(parser.value()?.into()),
+            "no-reuse" => no_reuse = true,
             // What the request says, and where it goes (curl's names).
-            Short('x') | Long("proxy") => {
+            "proxy" => {
                 let url = text(parser.value()?, "-x/--proxy")?;
                 proxy = if url.is_empty() {
                     ProxyFlag::Off
@@ -206,11 +240,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
                     )
                 };
             }
-            Long("noproxy") => noproxy = Some(text(parser.value()?, "--noproxy")?),
-            Short('H') | Long("header") => {
-                headers.push(header(&text(parser.value()?, "-H/--header")?)?)
-            }
-            Short('A') | Long("user-agent") => {
+            "noproxy" => noproxy = Some(text(parser.value()?, "--noproxy")?),
+            "header" => headers.push(header(&text(parser.value()?, "-H/--header")?)?),
+            "user-agent" => {
                 let value = text(parser.value()?, "-A/--user-agent")?;
                 check(
                     "-A/--user-agent",
@@ -218,23 +250,17 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
                 )?;
                 user_agent = Some(value);
             }
-            Short('u') | Long("user") => {
-                user = Some(credentials(&text(parser.value()?, "-u/--user")?)?)
-            }
-            Long("compressed") => compressed = true,
-            Value(value) => {
-                let value = text(value, "the url")?;
-                urls.push(Url::parse(&value).map_err(|e| UsageError(e.to_string()))?);
-            }
-            _ => return Err(arg.unexpected().into()),
+            "user" => user = Some(credentials(&text(parser.value()?, "-u/--user")?)?),
+            "compressed" => compressed = true,
+            _ => return Err(flags::unhandled(flag)),
         }
     }
-    if urls.is_empty() && inputs.is_empty() {
-        urls.push(Url::parse(DEFAULT_URL).expect("the default url is valid"));
+    if sources.is_empty() {
+        let url = Url::parse(DEFAULT_URL).expect("the default url is valid");
+        sources.push(Source::Url(url));
     }
     Ok(Command::Count(Box::new(CountArgs {
-        urls,
-        inputs,
+        sources,
         needle,
         options,
         concurrency,
@@ -291,34 +317,41 @@ pub(super) fn text(value: OsString, what: &str) -> Result<String, UsageError> {
     })
 }
 
-/// A non-negative whole number (`u32`, `usize`, ...).
-fn whole_number<T: std::str::FromStr>(value: OsString, flag: &str) -> Result<T, UsageError> {
+/// A whole number in `range`; the error names the range.
+pub(super) fn number<T>(
+    value: OsString,
+    flag: &str,
+    range: RangeInclusive<T>,
+) -> Result<T, UsageError>
+where
+    T: FromStr + PartialOrd + Display,
+{
     let value = text(value, flag)?;
-    value
-        .parse()
-        .map_err(|_| UsageError(format!("{flag} expects a whole number, got {value:?}")))
-}
-
-/// A positive whole number (a count of things, a size limit).
-pub(super) fn positive_count(value: OsString, flag: &str) -> Result<usize, UsageError> {
-    let value = text(value, flag)?;
-    match value.parse::<usize>() {
-        Ok(n) if n > 0 => Ok(n),
+    match value.parse::<T>() {
+        Ok(n) if range.contains(&n) => Ok(n),
         _ => Err(UsageError(format!(
-            "{flag} expects a positive whole number, got {value:?}"
+            "{flag} expects a whole number from {} to {}, got {value:?}",
+            range.start(),
+            range.end()
         ))),
     }
 }
 
-/// A positive number of seconds (fractions allowed).
+/// A positive whole number (a count of things, a size limit), up to
+/// `u32::MAX` (any more is a typo).
+pub(super) fn positive_count(value: OsString, flag: &str) -> Result<usize, UsageError> {
+    number(value, flag, 1..=u32::MAX as usize)
+}
+
+/// A number of seconds (fractions allowed) in [`SECONDS`].
 pub(super) fn seconds(value: OsString, flag: &str) -> Result<Duration, UsageError> {
     let value = text(value, flag)?;
     match value.parse::<f64>() {
-        Ok(secs) if secs > 0.0 && secs.is_finite() && secs <= 1e9 => {
-            Ok(Duration::from_secs_f64(secs))
-        }
+        Ok(secs) if SECONDS.contains(&secs) => Ok(Duration::from_secs_f64(secs)),
         _ => Err(UsageError(format!(
-            "{flag} expects a positive number of seconds, got {value:?}"
+            "{flag} expects a number of seconds from {} to {}, got {value:?}",
+            SECONDS.start(),
+            SECONDS.end()
         ))),
     }
 }
@@ -339,20 +372,26 @@ mod tests {
     }
 
     #[test]
-    fn urls_keep_their_order_and_inputs_follow() {
+    fn urls_and_inputs_keep_the_order_given() {
         let args = count_args(&["http://a/", "--input", "-", "http://b/", "--input", "f"]);
-        let urls: Vec<String> = args.urls.iter().map(Url::to_string).collect();
-        assert_eq!(urls, ["http://a/", "http://b/"]);
         assert_eq!(
-            args.inputs,
-            [InputSource::Stdin, InputSource::File("f".into())]
+            args.sources,
+            [
+                Source::Url(Url::parse("http://a/").unwrap()),
+                Source::Input(InputSource::Stdin),
+                Source::Url(Url::parse("http://b/").unwrap()),
+                Source::Input(InputSource::File("f".into())),
+            ]
         );
     }
 
     #[test]
     fn no_url_and_no_input_means_the_default_url() {
         let args = count_args(&[]);
-        assert_eq!(args.urls, [Url::parse(DEFAULT_URL).unwrap()]);
+        assert_eq!(
+            args.sources,
+            [Source::Url(Url::parse(DEFAULT_URL).unwrap())]
+        );
         assert_eq!(args.needle, b".NET");
         assert_eq!(args.concurrency, DEFAULT_CONCURRENCY);
         assert_eq!(
@@ -363,7 +402,10 @@ mod tests {
                 Client::DEFAULT_MAX_REDIRECTS
             )
         );
-        assert!(count_args(&["--input", "-"]).urls.is_empty());
+        assert_eq!(
+            count_args(&["--input", "-"]).sources,
+            [Source::Input(InputSource::Stdin)]
+        );
     }
 
     #[test]
@@ -506,8 +548,65 @@ mod tests {
             &["-n", ""],
             &["http://a/", "ftp://b/"],
             &["--nope"],
+            &["--generate", "complete-tcsh"],
         ] {
             assert!(parse_strs(args).is_err(), "{args:?}");
         }
+    }
+
+    #[test]
+    fn numbers_out_of_range_name_the_range() {
+        let message = |args: &[&str]| match parse_strs(args) {
+            Err(UsageError(message)) => message,
+            other => panic!("{args:?}: {other:?}"),
+        };
+        assert_eq!(
+            message(&["--timeout", "1e12"]),
+            r#"--timeout expects a number of seconds from 0.001 to 1000000000, got "1e12""#
+        );
+        assert_eq!(
+            message(&["-j", "100000"]),
+            r#"-j/--concurrency expects a whole number from 1 to 10000, got "100000""#
+        );
+        assert_eq!(
+            message(&["--max-redirects", "99999999999"]),
+            r#"--max-redirects expects a whole number from 0 to 4294967295, got "99999999999""#
+        );
+        let edges = count_args(&[
+            "--timeout",
+            "0.001",
+            "-j",
+            "10000",
+            "--connect-timeout",
+            "1e9",
+        ]);
+        assert_eq!(edges.timeout, Duration::from_millis(1));
+        assert_eq!(edges.concurrency, 10_000);
+    }
+
+    #[test]
+    fn every_flag_in_the_table_is_handled() {
+        for flag in COUNT_FLAGS {
+            let mut args = vec![format!("--{}", flag.long)];
+            if flag.value.is_some() {
+                args.push("man".into());
+            }
+            if let Err(UsageError(message)) = parse(args.iter().map(OsString::from)) {
+                assert_ne!(message, flags::unhandled(flag).0);
+                assert!(!message.contains("invalid option"), "{message}");
+            }
+        }
+    }
+
+    #[test]
+    fn generate_and_help_stop_the_parse() {
+        assert!(matches!(
+            parse_strs(&["--generate", "man"]),
+            Ok(Command::Generate(page)) if page.starts_with(".TH NETCOUNT 1")
+        ));
+        assert!(matches!(
+            parse_strs(&["http://a/", "-h"]),
+            Ok(Command::Help)
+        ));
     }
 }

@@ -1,5 +1,5 @@
-//! The list of URLs to count: the arguments, then the lines of each
-//! `--input` list.
+//! The list of URLs to count: the URL arguments and the lines of each
+//! `--input` list, in the order given.
 //!
 //! A list line that is not a URL is not a usage error: it becomes a
 //! [`Target`] whose `url` is the error, reported in its place in the output
@@ -65,12 +65,16 @@ pub fn read_source(source: &InputSource) -> Result<Vec<u8>, String> {
 }
 
 /// The targets of a URL list: one per line, surrounding whitespace (and the
-/// `\r` of CRLF files) trimmed, blank lines and `#` comments skipped.
+/// `\r` of CRLF files) trimmed. Blank lines are skipped, and so are
+/// comments: a `#` at the start of a line or after whitespace, up to the end
+/// of the line (a `#` inside a URL is its fragment). A UTF-8 byte order mark
+/// at the start, as some editors write, is skipped too.
 pub fn parse_list(bytes: &[u8]) -> Vec<Target> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut targets = Vec::new();
     for line in bytes.split(|&b| b == b'\n') {
-        let line = line.trim_ascii();
-        if line.is_empty() || line.starts_with(b"#") {
+        let line = without_comment(line).trim_ascii();
+        if line.is_empty() {
             continue;
         }
         targets.push(match std::str::from_utf8(line) {
@@ -88,6 +92,19 @@ pub fn parse_list(bytes: &[u8]) -> Vec<Target> {
         });
     }
     targets
+}
+
+/// `line` up to its comment: a `#` first on the line or after a space or
+/// tab.
+fn without_comment(line: &[u8]) -> &[u8] {
+    let comment = line
+        .iter()
+        .enumerate()
+        .position(|(i, &b)| b == b'#' && (i == 0 || matches!(line[i - 1], b' ' | b'\t')));
+    match comment {
+        Some(start) => &line[..start],
+        None => line,
+    }
 }
 
 /// `text` with control characters escaped, safe to print on a terminal.
@@ -130,6 +147,35 @@ mod tests {
                 ("\u{fffd}\u{fffd}", Some("invalid_url")),
             ]
         );
+    }
+
+    #[test]
+    fn a_hash_after_whitespace_starts_a_comment_but_a_fragment_stays() {
+        let list = b"http://a/   # the first\nhttp://b/#frag\thttp://ignored/\n\
+                     http://c/x#y #z\n  # indented comment\nhttp://d/\t#tab\n";
+        let labels: Vec<String> = parse_list(list).into_iter().map(|t| t.label).collect();
+        assert_eq!(
+            labels,
+            // The fragment is never sent, so the URL is shown without it.
+            [
+                "http://a/",
+                "http://b/#frag\\thttp://ignored/",
+                "http://c/x",
+                "http://d/"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_skipped() {
+        let targets = parse_list(b"\xEF\xBB\xBFhttp://a/\r\nhttp://b/\r\n");
+        let labels: Vec<&str> = targets.iter().map(|t| t.label.as_str()).collect();
+        assert_eq!(labels, ["http://a/", "http://b/"]);
+        assert!(targets.iter().all(|t| t.url.is_ok()));
+        // Only at the start of the list.
+        assert!(parse_list(b"http://a/\n\xEF\xBB\xBFhttp://b/\n")[1]
+            .url
+            .is_err());
     }
 
     #[test]

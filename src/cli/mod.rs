@@ -2,19 +2,25 @@
 //!
 //! | module | owns |
 //! | --- | --- |
-//! | [`args`] | the command line, checked: a [`Command`] or a usage error |
-//! | [`input`] | the list of URLs: arguments, then `--input` lines |
-//! | [`run`] | the fetches: `-j` workers on one thread, in-order printing, Ctrl-C |
+//! | [`flags`] | the one table of flags, for both commands |
+//! | [`args`] | the count's command line, checked: a [`Command`] or a usage error |
+//! | [`input`] | the list of URLs: arguments and `--input` lines, in the order given |
+//! | [`run`] | the fetches: `-j` workers on one thread, in-order printing, signals |
+//! | [`files`] | the open-file limit `-j` needs |
 //! | [`output`] | the lines on stdout and the failures on stderr |
 //! | [`progress`] | the progress line on a terminal's stderr |
 //! | [`serve`] | `netcount serve`: the web API until a signal |
+//! | [`help`] | the help pages, built from the table and the defaults |
+//! | [`generate`] | the man page and shell completions, from the same |
 //!
-//! Both commands write through [`print`] and [`write_stderr`] and end with
-//! one of the `EXIT_*` codes below. The defaults in the help texts are the
-//! library's own (`netcount::DEFAULT_URL`, `Client::DEFAULT_TIMEOUT`, ...),
-//! filled in when the text is printed.
+//! Both commands write through [`print`] and [`write_stderr`], begin every
+//! message with `netcount: `, and end with one of the `EXIT_*` codes below.
 
 mod args;
+mod files;
+mod flags;
+mod generate;
+mod help;
 mod input;
 mod output;
 mod progress;
@@ -23,10 +29,8 @@ mod serve;
 
 use std::ffi::OsString;
 use std::io::Write;
-use std::time::Duration;
 
 use args::{Command, UsageError};
-use netcount::{Client, DEFAULT_NEEDLE, DEFAULT_URL};
 
 /// Every URL counted (or, for `serve`, a clean shutdown).
 const EXIT_OK: i32 = 0;
@@ -37,75 +41,42 @@ const EXIT_FAILED: i32 = 1;
 const EXIT_USAGE: i32 = 2;
 /// Interrupted by Ctrl-C (128 + SIGINT, as shells report it).
 const EXIT_INTERRUPTED: i32 = 130;
-
-/// Help text (concise, curl-like), with the defaults filled in.
-fn help() -> String {
-    format!(
-        "\
-Usage: netcount [OPTIONS] [URL...]
-
-Download each URL and print how many times a string occurs in it.
-Without URL or --input, counts {needle} at {url}.
-
-Options:
-  -n, --needle TEXT          string to count (default: {needle})
-  -i, --ignore-case          match ASCII letters in either case
-      --overlapping          count overlapping occurrences
-      --input FILE           also read URLs from FILE, one per line (- = stdin)
-  -j, --concurrency N        fetch up to N URLs at once (default: {concurrency})
-      --json                 print one JSON object per URL
-  -q, --quiet                no progress line on a terminal
-      --timeout SECS         time limit per URL, redirects included (default: {timeout})
-      --connect-timeout SECS time limit per address to connect (default: {connect_timeout})
-      --max-redirects N      redirects to follow (default: {max_redirects})
-      --cacert FILE          also trust the CA certificates in this PEM file
-      --no-reuse             open a new connection for every URL
-  -x, --proxy URL            use this http proxy, '' for none (default: http_proxy etc.)
-      --noproxy LIST         hosts to reach directly, comma-separated (default: NO_PROXY)
-  -H, --header 'NAME: VALUE' send this header too (repeatable)
-  -A, --user-agent TEXT      send this User-Agent (default: {user_agent})
-  -u, --user USER:PASSWORD   send these credentials (Basic) to the URL's host only
-      --compressed           ask for a compressed transfer (gzip, deflate, br)
-  -h, --help                 print this help
-  -V, --version              print the version
-
-One URL prints its count; several print COUNT<TAB>URL lines in input order,
-then SUM<TAB>total. Failures go to stderr as 'netcount: URL: message'.
-
-Exit status: {EXIT_OK} all counted, {EXIT_FAILED} a URL failed, {EXIT_USAGE} usage error, \
-{EXIT_INTERRUPTED} interrupted.
-",
-        needle = DEFAULT_NEEDLE,
-        url = DEFAULT_URL,
-        concurrency = args::DEFAULT_CONCURRENCY,
-        timeout = secs(Client::DEFAULT_TIMEOUT),
-        connect_timeout = secs(Client::DEFAULT_CONNECT_TIMEOUT),
-        max_redirects = Client::DEFAULT_MAX_REDIRECTS,
-        user_agent = netcount::http::DEFAULT_USER_AGENT,
-    )
-}
-
-/// A duration as the number of seconds a `SECS` flag takes: `30`, `0.5`.
-fn secs(duration: Duration) -> String {
-    duration.as_secs_f64().to_string()
-}
+/// Stopped by SIGTERM (128 + 15).
+const EXIT_TERMINATED: i32 = 143;
 
 /// Runs the tool and returns its exit code.
 pub fn main() -> i32 {
     let mut args: Vec<OsString> = std::env::args_os().skip(1).collect();
     // A subcommand is recognized by the first argument and routed from
     // here; everything else is a count.
-    if args.first().is_some_and(|first| first == "serve") {
-        return serve::main(args.split_off(1));
+    match args.first().and_then(|first| first.to_str()) {
+        Some("serve") => serve::main(args.split_off(1)),
+        Some("help") => help_command(&args[1..]),
+        _ => count(args),
     }
-    count(args)
+}
+
+/// `netcount help [serve]`.
+fn help_command(args: &[OsString]) -> i32 {
+    match args {
+        [] => print(&help::count().text()),
+        [command] if command == "serve" => print(&help::serve().text()),
+        _ => usage_error(
+            "netcount help",
+            &UsageError(format!(
+                "no help for {:?}; try 'netcount help' or 'netcount help serve'",
+                args.join(" ".as_ref())
+            )),
+        ),
+    }
 }
 
 /// The counting command: `netcount [OPTIONS] [URL...]`.
 fn count(args: Vec<OsString>) -> i32 {
     match args::parse(args) {
-        Ok(Command::Help) => print(&help()),
-        Ok(Command::Version) => print(&format!("netcount {}\n", env!("CARGO_PKG_VERSION"))),
+        Ok(Command::Help) => print(&help::count().text()),
+        Ok(Command::Version) => version(),
+        Ok(Command::Generate(text)) => print(&text),
         Ok(Command::Count(args)) => match run::prepare(*args) {
             Ok(job) => run::execute(job),
             Err(error) => usage_error("netcount", &error),
@@ -114,11 +85,16 @@ fn count(args: Vec<OsString>) -> i32 {
     }
 }
 
-/// Prints a usage error of `command` (`netcount`, `netcount serve`) with a
-/// hint; exit code 2.
+/// Prints `netcount VERSION`.
+fn version() -> i32 {
+    print(&format!("netcount {}\n", env!("CARGO_PKG_VERSION")))
+}
+
+/// Prints a usage error with a hint at the help of `command` (`netcount`,
+/// `netcount serve`); exit code 2.
 fn usage_error(command: &str, UsageError(message): &UsageError) -> i32 {
     write_stderr(&format!(
-        "{command}: {message}\nTry '{command} --help' for more information.\n"
+        "netcount: {message}\nTry '{command} --help' for more information.\n"
     ));
     EXIT_USAGE
 }
@@ -140,14 +116,6 @@ fn write_stderr(text: &str) {
 mod tests {
     use super::*;
 
-    /// The option lines of a help text: the indented lines that start with
-    /// a flag.
-    fn option_lines(text: &str) -> Vec<&str> {
-        text.lines()
-            .filter(|line| line.starts_with("  ") && line.trim_start().starts_with('-'))
-            .collect()
-    }
-
     /// The README's `text` block whose first line is `first`.
     fn readme_block(first: &str) -> &'static str {
         let readme = include_str!("../../README.md");
@@ -159,29 +127,40 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_shows_the_options_of_both_help_texts() {
-        let count = option_lines(readme_block("netcount [OPTIONS] [URL...]"));
-        assert_eq!(count, option_lines(&help()));
-        let serve = option_lines(readme_block("netcount serve [OPTIONS]"));
-        assert_eq!(serve, option_lines(&serve::help()));
+    fn the_readme_shows_both_help_texts_as_printed() {
+        let count = help::count().text();
+        assert_eq!(readme_block(count.lines().next().unwrap()), count);
+        let serve = help::serve().text();
+        assert_eq!(readme_block(serve.lines().next().unwrap()), serve);
     }
 
     #[test]
     fn the_help_texts_show_the_library_defaults_as_flags_take_them() {
-        let help = help();
+        let help = help::count().text();
         for line in [
-            "  -n, --needle TEXT          string to count (default: .NET)",
-            "      --timeout SECS         time limit per URL, redirects included (default: 30)",
-            "      --connect-timeout SECS time limit per address to connect (default: 10)",
-            "      --max-redirects N      redirects to follow (default: 10)",
+            "Usage: netcount [OPTIONS] [URL...]",
+            "       netcount serve [OPTIONS]",
+            "  -n, --needle TEXT           string to count (default: .NET)",
+            "      --timeout SECS          time limit per URL and its redirects (default: 30)",
+            "      --connect-timeout SECS  time limit per address to connect (default: 10)",
+            "      --max-redirects N       redirects to follow (default: 10)",
             "Without URL or --input, counts .NET at https://dotnetfoundation.org.",
-            "Exit status: 0 all counted, 1 a URL failed, 2 usage error, 130 interrupted.",
+            "Exit status: 0 all counted, 1 a URL failed, 2 usage error,",
+            "130 interrupted (Ctrl-C), 143 terminated (SIGTERM).",
         ] {
             assert!(help.lines().any(|l| l == line), "{line:?} not in:\n{help}");
         }
-        assert_eq!(secs(Duration::from_millis(2500)), "2.5");
-        let serve = serve::help();
+        let serve = help::serve().text();
         assert!(serve.contains("(default: 127.0.0.1:8080)"), "{serve}");
         assert!(serve.contains("finish (up to 10 s)."), "{serve}");
+    }
+
+    #[test]
+    fn help_lines_fit_80_columns() {
+        for page in [help::count(), help::serve()] {
+            for line in page.text().lines() {
+                assert!(line.len() <= 80, "{line:?}");
+            }
+        }
     }
 }

@@ -4,7 +4,7 @@
 //! | format | a counted URL | a failed URL (stdout) | at the end |
 //! | --- | --- | --- | --- |
 //! | [`Format::Count`] (one URL) | `COUNT` | nothing | nothing |
-//! | [`Format::Lines`] (several) | `COUNT<TAB>URL` | nothing | `SUM<TAB>total` |
+//! | [`Format::Lines`] (several) | `COUNT<TAB>URL` | nothing | `SUM<TAB>total` (the number, then the word) |
 //! | [`Format::Json`] | `Report::to_json()` | `Error::to_json_with_url(url)` | nothing |
 
 use std::io::{self, Write};
@@ -16,7 +16,8 @@ use netcount::{Error, Report};
 pub enum Format {
     /// One URL: its count alone.
     Count,
-    /// Several URLs: `COUNT<TAB>URL` lines, then `SUM<TAB>total`.
+    /// Several URLs: `COUNT<TAB>URL` lines, then `SUM<TAB>total`: the sum
+    /// first, so column 1 stays numeric (as `wc` and `du -c` print it).
     Lines,
     /// One JSON object per URL per line.
     Json,
@@ -87,10 +88,11 @@ impl<W: Write, E: Write> Output<W, E> {
         self.out.flush()
     }
 
-    /// Ends the output: the `SUM` line for [`Format::Lines`], then a flush.
+    /// Ends the output: the `SUM<TAB>total` line for [`Format::Lines`],
+    /// then a flush.
     pub fn finish(&mut self) -> io::Result<()> {
         if self.format == Format::Lines {
-            writeln!(self.out, "SUM\t{}", self.sum)?;
+            writeln!(self.out, "{}\ttotal", self.sum)?;
         }
         self.out.flush()
     }
@@ -141,7 +143,7 @@ mod tests {
     #[test]
     fn lines_end_with_the_sum_of_the_counted() {
         let (out, err, failed) = run(Format::Lines);
-        assert_eq!(out, "2\thttp://a/\n5\thttp://c/\nSUM\t7\n");
+        assert_eq!(out, "2\thttp://a/\n5\thttp://c/\n7\ttotal\n");
         assert_eq!(err, "netcount: http://b/: http status 404 not found\n");
         assert!(failed);
     }

@@ -1,5 +1,5 @@
-//! Counting many URLs at once: `-j` workers on one thread, output in input
-//! order as soon as it can be printed.
+//! Counting many URLs at once: `-j` workers on one thread, output in the
+//! order given as soon as it can be printed.
 //!
 //! ```text
 //! targets ─► N workers (client.count) ─► channel (index, outcome)
@@ -18,21 +18,20 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::{self, BufWriter, IsTerminal};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use futures_lite::{future, FutureExt, StreamExt};
 use netcount::{Client, Counter, Error, Report};
 use smol::channel::{self, Sender};
 use smol::{LocalExecutor, Timer};
 
-use super::args::CountArgs;
+use super::args::{CountArgs, Source};
+use super::files;
 use super::input::{self, Target};
 use super::output::{Format, Output};
-use super::progress::Progress;
+use super::progress::{Progress, Style, REDRAW_EVERY};
 use super::{write_stderr, UsageError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK};
-
-/// How often the progress line is refreshed while nothing finishes.
-const TICK: Duration = Duration::from_millis(200);
 
 /// A run, ready to start: everything that could be a usage error is checked.
 #[derive(Debug)]
@@ -49,6 +48,9 @@ pub struct Job {
     format: Format,
     /// Whether to draw the progress line.
     progress: bool,
+    /// Bytes received by every fetch so far, as the client's progress hook
+    /// counts them.
+    received: Arc<AtomicU64>,
 }
 
 /// One finished target: its position in the input, its label, its result.
@@ -58,8 +60,8 @@ type Finished = (usize, String, Result<Report, Error>);
 enum End {
     /// Every target was printed, or standard output failed (`Err`).
     Done(io::Result<()>),
-    /// Ctrl-C (SIGINT).
-    Interrupted,
+    /// Stopped by a signal; the exit code says which.
+    Stopped(i32),
 }
 
 /// Builds the client and reads the URL lists: everything that can fail
@@ -67,10 +69,17 @@ enum End {
 pub fn prepare(args: CountArgs) -> Result<Job, UsageError> {
     let counter =
         Counter::with_options(&args.needle, args.options).map_err(|e| UsageError(e.to_string()))?;
+    let received = Arc::new(AtomicU64::new(0));
     let mut builder = Client::builder()
         .timeout(args.timeout)
         .connect_timeout(args.connect_timeout)
-        .max_redirects(args.max_redirects);
+        .max_redirects(args.max_redirects)
+        .progress({
+            let received = received.clone();
+            move |progress| {
+                received.fetch_add(progress.read as u64, Ordering::Relaxed);
+            }
+        });
     // Every worker may hand a connection back at once: keep them all, so
     // many URLs of one site need no more connections than `-j`.
     if args.no_reuse {
@@ -87,10 +96,17 @@ pub fn prepare(args: CountArgs) -> Result<Job, UsageError> {
     if args.compressed {
         builder = compressed(builder)?;
     }
-    let mut targets: Vec<Target> = args.urls.into_iter().map(Target::from_url).collect();
-    for source in &args.inputs {
-        let bytes = input::read_source(source).map_err(UsageError)?;
-        targets.extend(input::parse_list(&bytes));
+    // The targets in the order given: URL arguments, and each list where
+    // its --input stands.
+    let mut targets: Vec<Target> = Vec::new();
+    for source in args.sources {
+        match source {
+            Source::Url(url) => targets.push(Target::from_url(url)),
+            Source::Input(list) => {
+                let bytes = input::read_source(&list).map_err(UsageError)?;
+                targets.extend(input::parse_list(&bytes));
+            }
+        }
     }
     // One fetch gets the large read buffer that is fastest on a fast link;
     // many at once get smaller ones, so memory stays modest at high `-j`.
@@ -109,6 +125,7 @@ pub fn prepare(args: CountArgs) -> Result<Job, UsageError> {
         concurrency: args.concurrency,
         format,
         progress: !args.quiet && io::stderr().is_terminal(),
+        received,
     })
 }
 
@@ -148,27 +165,22 @@ pub fn execute(job: Job) -> i32 {
         concurrency,
         format,
         progress,
+        received,
     } = job;
     let total = targets.len();
-    let workers = concurrency.min(total);
+    let workers = files::fit(concurrency.min(total));
     let queue = RefCell::new(targets.into_iter().enumerate());
     let mut output = Output::new(format, BufWriter::new(io::stdout().lock()), io::stderr());
-    let mut progress = Progress::new(progress, total);
+    let style = Style::for_term(std::env::var_os("TERM").as_deref());
+    let mut progress = Progress::new(progress, style, total);
+    let bytes = || received.load(Ordering::Relaxed);
 
-    // From here on Ctrl-C is ours: it ends the run at the executor's next
-    // poll, with the progress line cleared. (Before, while `--input -` was
-    // read, the default action ended the process just as promptly.)
-    let signals = async_signal::Signals::new([async_signal::Signal::Int]);
-    let interrupted = async {
-        match signals {
-            Ok(mut signals) => {
-                signals.next().await;
-            }
-            // Without a handler the default action still ends the process.
-            Err(_) => future::pending::<()>().await,
-        }
-        End::Interrupted
-    };
+    // From here on Ctrl-C and SIGTERM are ours: either ends the run at the
+    // executor's next poll, which drops every fetch in flight (closing its
+    // connection), with the progress line cleared. (Before, while
+    // `--input -` was read, the default action ended the process just as
+    // promptly.)
+    let stopped = stop_signal();
 
     let executor = LocalExecutor::new();
     let (sender, receiver) = channel::unbounded::<Finished>();
@@ -185,8 +197,8 @@ pub fn execute(job: Job) -> i32 {
         let mut waiting = BTreeMap::new();
         // Position of the next outcome to print.
         let mut next = 0;
-        let mut ticks = Timer::interval(TICK);
-        progress.draw();
+        let mut ticks = Timer::interval(REDRAW_EVERY);
+        progress.draw(bytes());
         let result: io::Result<()> = async {
             loop {
                 // Wait for a fetch to finish, redrawing the progress line meanwhile.
@@ -199,7 +211,7 @@ pub fn execute(job: Job) -> i32 {
                     match recv.or(tick).await {
                         Some(finished) => finished,
                         None => {
-                            progress.draw();
+                            progress.draw(bytes());
                             continue;
                         }
                     }
@@ -209,7 +221,7 @@ pub fn execute(job: Job) -> i32 {
                 let Ok((index, label, result)) = finished else {
                     break;
                 };
-                progress.finished(result.as_ref().map_or(0, |report| report.bytes));
+                progress.finished();
                 waiting.insert(index, (label, result));
 
                 // Print every outcome that is now next in line.
@@ -221,7 +233,7 @@ pub fn execute(job: Job) -> i32 {
                     next += 1;
                 }
                 output.flush()?;
-                progress.draw();
+                progress.draw(bytes());
             }
             progress.clear();
             output.finish()
@@ -232,10 +244,10 @@ pub fn execute(job: Job) -> i32 {
 
     // smol::block_on drives the reactor on this thread while it waits, so
     // a socket becoming readable wakes us without a second thread.
-    let end = smol::block_on(executor.run(future::or(print_all, interrupted)));
+    let end = smol::block_on(executor.run(future::or(print_all, stopped)));
     progress.clear();
     match end {
-        End::Interrupted => EXIT_INTERRUPTED,
+        End::Stopped(code) => code,
         // Nobody reads the output any more: stop quietly.
         End::Done(Err(error)) if error.kind() != io::ErrorKind::BrokenPipe => {
             write_stderr(&format!("netcount: cannot write the output: {error}\n"));
@@ -243,6 +255,30 @@ pub fn execute(job: Job) -> i32 {
         }
         End::Done(_) if output.failed() => EXIT_FAILED,
         End::Done(_) => EXIT_OK,
+    }
+}
+
+/// Watches for Ctrl-C, and SIGTERM where there is such a signal, from now
+/// on; the future completes with [`End::Stopped`] on the first. It never
+/// completes if no handler could be installed (the default action then
+/// still ends the process).
+fn stop_signal() -> impl std::future::Future<Output = End> {
+    use async_signal::{Signal, Signals};
+
+    #[cfg(unix)]
+    let watched = [Signal::Int, Signal::Term];
+    #[cfg(not(unix))]
+    let watched = [Signal::Int];
+    let signals = Signals::new(watched);
+    async move {
+        let Ok(mut signals) = signals else {
+            return future::pending().await;
+        };
+        match signals.next().await {
+            #[cfg(unix)]
+            Some(Ok(Signal::Term)) => End::Stopped(super::EXIT_TERMINATED),
+            _ => End::Stopped(EXIT_INTERRUPTED),
+        }
     }
 }
 

@@ -88,12 +88,258 @@ fn usage_errors_exit_2_with_a_hint() {
 fn help_and_version() {
     let output = netcount(&["--help"]);
     assert_eq!(output.status.code(), Some(0));
-    assert!(stdout(&output).starts_with("Usage: netcount"));
-    let output = netcount(&["-V"]);
-    assert_eq!(
-        stdout(&output),
-        format!("netcount {}\n", env!("CARGO_PKG_VERSION"))
+    let help = stdout(&output);
+    assert!(
+        help.starts_with("Usage: netcount [OPTIONS] [URL...]\n"),
+        "{help}"
     );
+    assert!(
+        help.contains("\n       netcount serve [OPTIONS]\n"),
+        "{help}"
+    );
+    assert!(help.contains("\n  serve  "), "{help}");
+    let version = format!("netcount {}\n", env!("CARGO_PKG_VERSION"));
+    for args in [
+        &["-V"][..],
+        &["--version"],
+        &["serve", "-V"],
+        &["serve", "--version"],
+    ] {
+        let output = netcount(args);
+        assert_eq!(
+            (stdout(&output), output.status.code()),
+            (version.clone(), Some(0)),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn the_help_command() {
+    assert_eq!(stdout(&netcount(&["help"])), stdout(&netcount(&["--help"])));
+    let serve = netcount(&["help", "serve"]);
+    assert_eq!(serve.status.code(), Some(0));
+    assert_eq!(stdout(&serve), stdout(&netcount(&["serve", "--help"])));
+    assert!(stdout(&serve).starts_with("Usage: netcount serve [OPTIONS]\n"));
+    for args in [&["help", "nothing"][..], &["help", "serve", "more"]] {
+        let output = netcount(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let err = stderr(&output);
+        assert!(err.starts_with("netcount: no help for "), "{err}");
+        assert_eq!(stdout(&output), "");
+    }
+}
+
+#[test]
+fn numbers_out_of_range_say_the_range() {
+    for (args, message) in [
+        (
+            &["--timeout", "1e12", "http://h/"][..],
+            "netcount: --timeout expects a number of seconds from 0.001 to 1000000000, got \"1e12\"\n",
+        ),
+        (
+            &["-j", "1000000", "http://h/"],
+            "netcount: -j/--concurrency expects a whole number from 1 to 10000, got \"1000000\"\n",
+        ),
+        (
+            &["serve", "--max-connections", "0"],
+            "netcount: --max-connections expects a whole number from 1 to 4294967295, got \"0\"\n",
+        ),
+    ] {
+        let output = netcount(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&output).starts_with(message), "{}", stderr(&output));
+    }
+}
+
+#[test]
+fn generate_writes_a_man_page_and_completions() {
+    let man = stdout(&netcount(&["--generate", "man"]));
+    assert!(man.starts_with(".TH NETCOUNT 1 "), "{man}");
+    for kind in ["complete-bash", "complete-zsh", "complete-fish"] {
+        let output = netcount(&["--generate", kind]);
+        assert_eq!(output.status.code(), Some(0), "{kind}");
+        assert!(stdout(&output).contains("max-redirects"), "{kind}");
+    }
+    let output = netcount(&["--generate", "complete-tcsh"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("man, complete-bash, complete-zsh, complete-fish"));
+}
+
+/// Runs `program args` with `input` on stdin; `None` if `program` is not
+/// installed.
+fn run_tool(program: &str, args: &[&str], input: &str) -> Option<Output> {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .ok()?;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    Some(child.wait_with_output().unwrap())
+}
+
+#[test]
+fn the_man_page_renders_without_warnings() {
+    let man = stdout(&netcount(&["--generate", "man"]));
+    // Plain ASCII, without bold or underline, and every warning on.
+    let Some(output) = run_tool("groff", &["-man", "-Tascii", "-P-cbou", "-ww"], &man) else {
+        eprintln!("SKIPPED: the_man_page_renders_without_warnings needs groff");
+        return;
+    };
+    assert_eq!(stderr(&output), "");
+    let plain = stdout(&output);
+    for text in [
+        "-j, --concurrency N",
+        "--upstream-timeout SECS",
+        "SERVE OPTIONS",
+        "(default: .NET)",
+        "complete-zsh, complete-fish",
+    ] {
+        assert!(
+            plain.contains(text),
+            "{text:?} not in the man page:\n{plain}"
+        );
+    }
+}
+
+#[test]
+fn bash_completes_flags_choices_files_and_commands() {
+    let script = stdout(&netcount(&["--generate", "complete-bash"]));
+    // Each case: the words typed so far; the completions offered.
+    let probe = |words: &[&str]| -> Option<Vec<String>> {
+        let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+        let program = format!(
+            "{script}\nCOMP_WORDS=({})\nCOMP_CWORD={}\n_netcount\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+            quoted.join(" "),
+            words.len() - 1
+        );
+        let output = run_tool("bash", &["--norc", "-s"], &program)?;
+        assert_eq!(stderr(&output), "", "{words:?}");
+        Some(
+            stdout(&output)
+                .lines()
+                .map(String::from)
+                .filter(|l| !l.is_empty())
+                .collect(),
+        )
+    };
+    let Some(flags) = probe(&["netcount", "--max"]) else {
+        eprintln!("SKIPPED: bash_completes_flags_choices_files_and_commands needs bash");
+        return;
+    };
+    assert_eq!(flags, ["--max-redirects"]);
+    assert_eq!(
+        probe(&["netcount", "serve", "--max-f"]).unwrap(),
+        ["--max-fetches"]
+    );
+    assert_eq!(
+        probe(&["netcount", "--generate", "complete-"]).unwrap(),
+        ["complete-bash", "complete-zsh", "complete-fish"]
+    );
+    assert_eq!(probe(&["netcount", "se"]).unwrap(), ["serve"]);
+    assert_eq!(probe(&["netcount", "help", ""]).unwrap(), ["serve"]);
+    assert!(probe(&["netcount", "-n", ""]).unwrap().is_empty());
+    let dir = std::env::temp_dir().join(format!("netcount-complete-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("urls.txt"), "").unwrap();
+    let prefix = format!("{}/url", dir.display());
+    let files = probe(&["netcount", "--input", &prefix]).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(files, [format!("{}/urls.txt", dir.display())]);
+}
+
+#[test]
+fn fish_completes_flags_with_descriptions() {
+    let script = stdout(&netcount(&["--generate", "complete-fish"]));
+    let complete = |line: &str| -> Option<String> {
+        let program = format!("{script}\ncomplete -C '{line}'\n");
+        let output = run_tool("fish", &["--no-config"], &program)?;
+        assert_eq!(stderr(&output), "", "{line}");
+        Some(stdout(&output))
+    };
+    let Some(flags) = complete("netcount --max") else {
+        eprintln!("SKIPPED: fish_completes_flags_with_descriptions needs fish");
+        return;
+    };
+    assert_eq!(
+        flags,
+        "--max-redirects\tredirects to follow (default: 10)\n"
+    );
+    let serve = complete("netcount serve --max-f").unwrap();
+    assert_eq!(
+        serve,
+        "--max-fetches\tupstream fetches at once (default: 32)\n"
+    );
+    let kinds = complete("netcount --generate complete-").unwrap();
+    assert_eq!(kinds.lines().count(), 3, "{kinds}");
+    assert!(complete("netcount s").unwrap().starts_with("serve\t"));
+}
+
+/// Drives an interactive zsh on a pseudo-terminal (its `zpty` module):
+/// loads the completion from `$1`, types `$2` and a tab, and prints what
+/// the terminal shows, without escapes and backspaces, once `$3` appears
+/// (or after ten seconds).
+const ZSH_DRIVER: &str = r#"
+setopt extendedglob
+zmodload zsh/zpty
+zpty z 'zsh -f -i'
+zpty -w z "PS1='> '; fpath=($1 \$fpath); autoload -Uz compinit; compinit -u -D"
+zpty -n -w z "$2"$'\t'
+out=''
+for i in {1..100}; do
+  while zpty -rt z chunk; do out+=$chunk; done
+  shown=${out//$'\e'\[[0-9;?]#[a-zA-Z]/}
+  shown=${shown//?$'\b'/}
+  [[ $shown == *"$3"* ]] && break
+  sleep 0.1
+done
+zpty -d z
+print -r -- "$shown"
+"#;
+
+#[test]
+fn zsh_completes_flags_choices_and_commands() {
+    let script = stdout(&netcount(&["--generate", "complete-zsh"]));
+    assert!(script.starts_with("#compdef netcount\n"));
+    let Some(output) = run_tool("zsh", &["-n"], &script) else {
+        eprintln!("SKIPPED: zsh_completes_flags_choices_and_commands needs zsh");
+        return;
+    };
+    assert_eq!(
+        (stderr(&output).as_str(), output.status.code()),
+        ("", Some(0))
+    );
+
+    let dir = std::env::temp_dir().join(format!("netcount-zsh-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("_netcount"), &script).unwrap();
+    std::fs::write(dir.join("driver.zsh"), ZSH_DRIVER).unwrap();
+    let shows = |line: &str, expected: &str| {
+        let output = Command::new("zsh")
+            .arg("-f")
+            .arg(dir.join("driver.zsh"))
+            .args([dir.to_str().unwrap(), line, expected])
+            .output()
+            .unwrap();
+        let screen = stdout(&output);
+        assert!(!screen.contains("_arguments:"), "{line}: {screen:?}");
+        assert!(
+            screen.contains(expected),
+            "{line}: {expected:?} not in {screen:?}"
+        );
+    };
+    shows("netcount --max-", "netcount --max-redirects=");
+    shows("netcount serve --max-f", "netcount serve --max-fetches=");
+    shows("netcount --generate complete-", "complete-fish");
+    shows("netcount se", "netcount serve ");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 // ---- many URLs, JSON, streaming, signals ----------------------------------
@@ -232,7 +478,7 @@ fn several_urls_print_count_tab_url_in_input_order_even_when_later_ones_finish_f
     let output = netcount(&["-j", "3", &urls[0], &urls[1], &urls[2]]);
     assert_eq!(
         stdout(&output),
-        format!("1\t{}\n2\t{}\n3\t{}\nSUM\t6\n", urls[0], urls[1], urls[2])
+        format!("1\t{}\n2\t{}\n3\t{}\n6\ttotal\n", urls[0], urls[1], urls[2])
     );
     assert_eq!(
         (stderr(&output).as_str(), output.status.code()),
@@ -261,7 +507,7 @@ fn a_line_is_printed_as_soon_as_it_and_those_before_it_are_done() {
     gate.open();
     assert_eq!(line, format!("1\t{first}"));
     let rest: Vec<String> = lines.map(Result::unwrap).collect();
-    assert_eq!(rest, [format!("1\t{held}"), "SUM\t2".to_string()]);
+    assert_eq!(rest, [format!("1\t{held}"), "2\ttotal".to_string()]);
     assert_eq!(child.exit_code(Duration::from_secs(20)), Some(0));
     assert_eq!(
         *released_by_test.lock().unwrap(),
@@ -287,7 +533,10 @@ fn failures_go_to_stderr_in_order_exit_1_and_the_sum_is_of_the_rest() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         stdout(&output),
-        format!("4\t{}\n4\t{}\n4\t{}\nSUM\t12\n", urls[0], urls[2], urls[5])
+        format!(
+            "4\t{}\n4\t{}\n4\t{}\n12\ttotal\n",
+            urls[0], urls[2], urls[5]
+        )
     );
     let err = stderr(&output);
     let failed: Vec<&str> = err
@@ -326,7 +575,7 @@ fn two_hundred_urls_from_stdin_at_32_at_once() {
         expected.push_str(&format!("{}\t{url}\n", k % 7));
         sum += k % 7;
     }
-    expected.push_str(&format!("SUM\t{sum}\n"));
+    expected.push_str(&format!("{sum}\ttotal\n"));
     let output = netcount_with_stdin(&["-j", "32", "--input", "-"], &input);
     assert_eq!(stderr(&output), "");
     assert_eq!(output.status.code(), Some(0));
@@ -355,7 +604,7 @@ fn concurrency_is_bounded_by_j() {
     args.extend(std::iter::repeat_n(url.as_str(), 12));
     let output = netcount(&args);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(stdout(&output).ends_with("SUM\t12\n"));
+    assert!(stdout(&output).ends_with("\n12\ttotal\n"));
     let most = most.load(Ordering::SeqCst);
     assert!((2..=3).contains(&most), "{most} fetches at once with -j 3");
 }
@@ -382,7 +631,7 @@ fn json_lines_parse_back_with_every_field_and_escaped_errors() {
         .collect();
     assert_eq!(objects.len(), 3);
 
-    // Arguments come before the --input list.
+    // In the order given: the argument, then the --input list.
     let error = &objects[0]["error"];
     assert_eq!(objects[0]["url"], quoted.as_str());
     assert_eq!(error["kind"], "status");
@@ -425,7 +674,7 @@ fn one_url_from_a_list_prints_the_count_alone_and_an_empty_list_a_zero_sum() {
     let output = netcount_with_stdin(&["--input", "-"], "# nothing\n\n");
     assert_eq!(
         (stdout(&output).as_str(), output.status.code()),
-        ("SUM\t0\n", Some(0))
+        ("0\ttotal\n", Some(0))
     );
     let output = netcount_with_stdin(&["--json", "--input", "-"], "");
     assert_eq!(
@@ -443,7 +692,7 @@ fn a_bad_list_line_fails_alone_while_others_run() {
     let output = netcount(&["--input", list.to_str().unwrap()]);
     std::fs::remove_file(&list).unwrap();
     assert_eq!(output.status.code(), Some(1));
-    assert_eq!(stdout(&output), format!("2\t{url}\n2\t{url}\nSUM\t4\n"));
+    assert_eq!(stdout(&output), format!("2\t{url}\n2\t{url}\n4\ttotal\n"));
     let err = stderr(&output);
     assert!(
         err.starts_with("netcount: ftp://files/: invalid url"),
@@ -518,24 +767,52 @@ fn a_closed_stdout_ends_quietly() {
     );
 }
 
-#[test]
-fn ctrl_c_ends_promptly_with_130() {
-    let server = serve(vec![Step::Hold(Duration::from_secs(30))]);
-    let (a, b) = (server.url("/a"), server.url("/b"));
+/// Sends `signal` to a run with two fetches in flight; it must end at once
+/// with `code`, printing nothing, and close both connections.
+fn a_signal_stops_the_fetches(signal: &str, code: i32) {
+    let name = format!("a_signal_stops_the_fetches({signal})");
+    if !cfg!(unix) {
+        eprintln!("SKIPPED: {name} needs unix signals and `kill`");
+        return;
+    }
+    // A server that reads each request, answers nothing, and notes when the
+    // client closes the connection.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (opened, closed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    {
+        let (opened, closed) = (opened.clone(), closed.clone());
+        std::thread::spawn(move || {
+            for socket in listener.incoming().take(2) {
+                let mut socket = socket.unwrap();
+                let (opened, closed) = (opened.clone(), closed.clone());
+                std::thread::spawn(move || {
+                    opened.fetch_add(1, Ordering::SeqCst);
+                    let mut buf = [0; 1024];
+                    while matches!(socket.read(&mut buf), Ok(n) if n > 0) {}
+                    closed.fetch_add(1, Ordering::SeqCst);
+                });
+            }
+        });
+    }
+    let (a, b) = (format!("http://{addr}/a"), format!("http://{addr}/b"));
     let mut child = spawn(&[&a, &b]);
     assert!(
-        eventually(|| server.requests().len() == 2),
+        eventually(|| opened.load(Ordering::SeqCst) == 2),
         "the fetches never started"
     );
     let pid = child.0.id().to_string();
-    match Command::new("kill").args(["-INT", &pid]).status() {
-        Ok(status) => assert!(status.success(), "kill -INT {pid}: {status}"),
+    match Command::new("kill")
+        .args([&format!("-{signal}"), &pid])
+        .status()
+    {
+        Ok(status) => assert!(status.success(), "kill -{signal} {pid}: {status}"),
         Err(_) => {
-            eprintln!("SKIPPED: ctrl_c_ends_promptly_with_130 needs `kill` (procps)");
+            eprintln!("SKIPPED: {name} needs `kill` (procps)");
             return;
         }
     }
-    assert_eq!(child.exit_code(Duration::from_secs(5)), Some(130));
+    assert_eq!(child.exit_code(Duration::from_secs(5)), Some(code));
     assert_eq!(child.stderr(), "");
     let mut out = String::new();
     child
@@ -546,18 +823,42 @@ fn ctrl_c_ends_promptly_with_130() {
         .read_to_string(&mut out)
         .unwrap();
     assert_eq!(out, "");
+    assert!(
+        eventually(|| closed.load(Ordering::SeqCst) == 2),
+        "a connection stayed open"
+    );
 }
 
-/// Runs `netcount args` under a pseudo-terminal with `script` (util-linux),
-/// returning everything written to the terminal; `None` if `script` is
-/// missing.
+#[test]
+fn ctrl_c_ends_promptly_with_130() {
+    a_signal_stops_the_fetches("INT", 130);
+}
+
+#[test]
+fn sigterm_ends_promptly_with_143() {
+    a_signal_stops_the_fetches("TERM", 143);
+}
+
+/// Runs `netcount args` under a pseudo-terminal with `script` (util-linux)
+/// and `TERM=xterm`, returning everything written to the terminal; `None`
+/// if `script` is missing or not util-linux's (its `-c` and `-e` are
+/// Linux-only).
 fn under_a_terminal(args: &[&str]) -> Option<String> {
+    under_a_terminal_named("xterm", args)
+}
+
+/// [`under_a_terminal`] with `TERM` set to `term`.
+fn under_a_terminal_named(term: &str, args: &[&str]) -> Option<String> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
     let mut command_line = String::from(env!("CARGO_BIN_EXE_netcount"));
     for arg in args {
         command_line.push_str(&format!(" '{arg}'"));
     }
     let output = Command::new("script")
         .args(["-q", "-e", "-c", &command_line, "/dev/null"])
+        .env("TERM", term)
         .stdin(Stdio::null())
         .output();
     match output {
@@ -575,7 +876,7 @@ fn progress_is_drawn_on_a_terminal_and_cleared() {
     let (a, b) = (server.url("/a"), server.url("/b"));
     let Some(screen) = under_a_terminal(&[&a, &b]) else {
         eprintln!(
-            "SKIPPED: progress_is_drawn_on_a_terminal_and_cleared needs `script` (util-linux; Debian: bsdutils)"
+            "SKIPPED: progress_is_drawn_on_a_terminal_and_cleared needs Linux and `script` (util-linux; Debian: bsdutils)"
         );
         return;
     };
@@ -591,7 +892,7 @@ fn progress_is_drawn_on_a_terminal_and_cleared() {
         let next_erase = rest.find(erase).expect("the progress line is cleared");
         assert!(!rest[..next_erase].contains('\n'), "{screen:?}");
     }
-    assert!(screen.ends_with("SUM\t4\r\n"), "{screen:?}");
+    assert!(screen.ends_with("4\ttotal\r\n"), "{screen:?}");
     let text = screen.replace(erase, "");
     assert!(
         text.contains(&format!("2\t{a}\r\n2\t{b}\r\n")),
@@ -600,5 +901,170 @@ fn progress_is_drawn_on_a_terminal_and_cleared() {
 
     // -q: nothing but the output.
     let quiet = under_a_terminal(&["-q", &a, &b]).unwrap();
-    assert_eq!(quiet, format!("2\t{a}\r\n2\t{b}\r\nSUM\t4\r\n"));
+    assert_eq!(quiet, format!("2\t{a}\r\n2\t{b}\r\n4\ttotal\r\n"));
+}
+
+#[test]
+fn progress_shows_bytes_while_a_download_runs() {
+    // Half the body, a pause the progress line must show, then the rest.
+    let body = vec![b'x'; 200_000];
+    let mut steps = vec![send(format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    ))];
+    steps.push(send(&body[..100_000]));
+    steps.push(sleep_ms(1000));
+    steps.push(send(&body[100_000..]));
+    let server = serve(steps);
+    let Some(screen) = under_a_terminal(&[&server.url("/")]) else {
+        eprintln!(
+            "SKIPPED: progress_shows_bytes_while_a_download_runs needs Linux and `script` (util-linux; Debian: bsdutils)"
+        );
+        return;
+    };
+    assert!(
+        screen.replace("\r\x1b[2K", "").contains("0\r\n"),
+        "{screen:?}"
+    );
+    // While the one URL is not done, the line shows its bytes so far.
+    let during: Vec<&str> = screen
+        .split("\r\x1b[2K")
+        .filter(|line| line.starts_with("0/1 URLs, ") && !line.starts_with("0/1 URLs, 0 B,"))
+        .collect();
+    assert!(
+        during.iter().any(|line| line.contains(" KiB, ")),
+        "no progress during the download: {screen:?}"
+    );
+}
+
+#[test]
+fn a_dumb_terminal_gets_plain_text() {
+    let server = serve(vec![send(dotnets(2))]);
+    let (a, b) = (server.url("/a"), server.url("/b"));
+    let Some(screen) = under_a_terminal_named("dumb", &[&a, &b]) else {
+        eprintln!(
+            "SKIPPED: a_dumb_terminal_gets_plain_text needs Linux and `script` (util-linux; Debian: bsdutils)"
+        );
+        return;
+    };
+    assert!(!screen.contains('\x1b'), "{screen:?}");
+    // Drawn after a carriage return, and blanked with spaces (at least as
+    // many as the line had) before the output.
+    let line = "\r0/2 URLs, 0 B, 0 B/s";
+    assert!(screen.starts_with(line), "{screen:?}");
+    let before = &screen[..screen.find(&format!("2\t{a}\r\n")).unwrap()];
+    let blanked = before
+        .strip_suffix('\r')
+        .unwrap_or_else(|| panic!("{screen:?}"));
+    let spaces = blanked.len() - blanked.trim_end_matches(' ').len();
+    assert!(spaces >= line.len() - 1, "{screen:?}");
+    assert!(blanked.trim_end_matches(' ').ends_with('\r'), "{screen:?}");
+    assert!(screen.ends_with("4\ttotal\r\n"), "{screen:?}");
+}
+
+#[test]
+fn urls_and_lists_print_in_the_order_given() {
+    let server = serve_with(|request| {
+        let k: usize = request.target.trim_start_matches('/').parse().unwrap();
+        vec![send(dotnets(k))]
+    });
+    let url = |k: usize| server.url(&format!("/{k}"));
+    // A byte order mark, comments after URLs, and a fragment that is not
+    // a comment.
+    let list = format!("\u{feff}{}   # two\n{}#frag\t# three\n", url(2), url(3));
+    let output = netcount_with_stdin(&[&url(1), "--input", "-", &url(4)], &list);
+    assert_eq!(stderr(&output), "");
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "1\t{}\n2\t{}\n3\t{}\n4\t{}\n10\ttotal\n",
+            url(1),
+            url(2),
+            url(3),
+            url(4)
+        )
+    );
+}
+
+/// Runs `netcount args` under `sh` after `ulimit_args` (e.g. `-n 64`).
+fn netcount_under_ulimit(ulimit_args: &str, args: &[String]) -> Option<Output> {
+    if !cfg!(unix) {
+        return None;
+    }
+    let script = format!("ulimit {ulimit_args} && exec \"$0\" \"$@\"");
+    Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_netcount"))
+        .args(args)
+        .output()
+        .ok()
+}
+
+#[test]
+fn j_fits_the_open_file_limit() {
+    // 150 slow URLs at -j 1000 need about 330 files at once.
+    let server = serve_with(|_| vec![sleep_ms(30), send(dotnets(1))]);
+    let mut args = vec!["-j".to_string(), "1000".to_string()];
+    args.extend((0..150).map(|k| server.url(&format!("/{k}"))));
+    let expected_end = "\n150\ttotal\n";
+
+    // A low soft limit under a high hard one is raised, silently.
+    let Some(output) = netcount_under_ulimit("-S -n 64", &args) else {
+        eprintln!("SKIPPED: j_fits_the_open_file_limit needs unix and `sh`");
+        return;
+    };
+    assert_eq!(stderr(&output), "");
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stdout(&output).ends_with(expected_end));
+
+    // A low hard limit lowers -j, with one warning.
+    let output = netcount_under_ulimit("-n 64", &args).unwrap();
+    assert_eq!(
+        stderr(&output),
+        "netcount: warning: 150 fetches at once need about 332 open files, but the limit \
+         is 64; fetching 16 at once\n"
+    );
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stdout(&output).ends_with(expected_end));
+}
+
+#[test]
+fn serve_listens_on_localhost_and_says_so_with_one_prefix() {
+    // Killed when dropped, even if an assertion fails first.
+    let mut child = Running(
+        Command::new(env!("CARGO_BIN_EXE_netcount"))
+            .args(["serve", "--listen", "localhost:0"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run netcount serve"),
+    );
+    let mut err = BufReader::new(child.0.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    let addr: std::net::SocketAddr = line
+        .trim()
+        .strip_prefix("netcount: serving on http://")
+        .unwrap_or_else(|| panic!("{line}"))
+        .parse()
+        .unwrap();
+    assert!(addr.ip().is_loopback(), "{addr}");
+    let mut socket = std::net::TcpStream::connect(addr).unwrap();
+    socket
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    socket.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200 "), "{answer}");
+    drop(child);
+
+    // Usage errors carry the same prefix, and point at serve's help.
+    let output = netcount(&["serve", "--listen", "nowhere"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "netcount: --listen expects HOST:PORT, [IPv6]:PORT or :PORT, got \"nowhere\": \
+         the port goes after a colon, as in :8080\n\
+         Try 'netcount serve --help' for more information.\n"
+    );
 }

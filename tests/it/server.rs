@@ -855,7 +855,7 @@ fn the_serve_command_refuses_bad_flags() {
             .unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8_lossy(&output.stderr);
-        assert!(err.starts_with("netcount serve: "), "{err}");
+        assert!(err.starts_with("netcount: "), "{err}");
     }
     let output = Command::new(env!("CARGO_BIN_EXE_netcount"))
         .args(["serve", "--help"])

@@ -362,7 +362,7 @@ fn the_serve_command_refuses_bad_values_of_its_new_flags() {
             .unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8_lossy(&output.stderr);
-        assert!(err.starts_with("netcount serve: "), "{err}");
+        assert!(err.starts_with("netcount: "), "{err}");
     }
     let help = Command::new(env!("CARGO_BIN_EXE_netcount"))
         .args(["serve", "--help"])
