@@ -48,6 +48,7 @@ use crate::http::request::{check_header, ExtraHeaders, ProxyForm, RequestOptions
 use crate::http::ACCEPT_ENCODING_COMPRESSED;
 use crate::http::ACCEPT_ENCODING_IDENTITY;
 use crate::http::{get_with, Body, Response, DEFAULT_USER_AGENT};
+use crate::matcher::{Description, Tally};
 use crate::pool::{self, Connection, Origin, Pool, PoolLimits};
 use crate::proxy::{Proxy, ProxyServer};
 use crate::timeout::IdleTimeout;
@@ -104,8 +105,12 @@ pub struct Report {
     /// them in the order the server applied them (`gzip`, `gzip, br`), or
     /// `identity` when the body was not compressed (or had no content).
     pub content_encoding: String,
-    /// Occurrences of the needle in the body.
+    /// Occurrences of the needle, or matches of the pattern, in the body.
     pub count: u64,
+    /// What was counted, and with which engine (a literal, or a regex):
+    /// set by [`Client::count`], `None` in a report made with
+    /// [`Report::new`] until you set it.
+    pub pattern: Option<Description>,
     /// Redirects followed.
     pub redirects: u32,
     /// Time from the start of the call to the end of the body.
@@ -139,6 +144,7 @@ impl Report {
             bytes_received: 0,
             content_encoding: "identity".to_string(),
             count: 0,
+            pattern: None,
             redirects: 0,
             elapsed: Duration::ZERO,
             reused: false,
@@ -870,8 +876,11 @@ impl Client {
     }
 
     /// Fetches `url` (following redirects) and counts the counter's needle
-    /// in the final body. The counter is reset first; afterwards it holds
-    /// the count, which is also in the [`Report`].
+    /// (or the regex's matches: `counter` is any [`Tally`], a
+    /// [`Counter`], a [`StreamRegex`](crate::pattern::StreamRegex) or a
+    /// [`Matcher`](crate::Matcher)) in the final body. The counter is reset
+    /// first; afterwards it holds the count, which is also in the
+    /// [`Report`].
     ///
     /// A body compressed with gzip, deflate or br is decoded as it streams
     /// (feature `compression`), asked for or not (see
@@ -894,7 +903,11 @@ impl Client {
     /// # Ok::<(), netcount::Error>(())
     /// # });
     /// ```
-    pub async fn count(&self, url: &Url, counter: &mut Counter) -> Result<Report, Error> {
+    pub async fn count<T: Tally + ?Sized>(
+        &self,
+        url: &Url,
+        counter: &mut T,
+    ) -> Result<Report, Error> {
         let deadline = Instant::now().checked_add(self.config.timeout);
         self.count_until(url, counter, deadline).await
     }
@@ -915,10 +928,10 @@ impl Client {
     /// none) rather than the client's `timeout` from now: the web API
     /// counts its wait for a fetch slot against the same deadline. A
     /// timeout names the client's `timeout` either way.
-    pub(crate) async fn count_until(
+    pub(crate) async fn count_until<T: Tally + ?Sized>(
         &self,
         url: &Url,
-        counter: &mut Counter,
+        counter: &mut T,
         deadline: Option<Instant>,
     ) -> Result<Report, Error> {
         // On the heap: the fetch's state is large (connects, the head, the
@@ -929,10 +942,10 @@ impl Client {
 
     /// The redirect loop of [`Client::count`], without the total deadline
     /// (see [`within_total`]).
-    async fn follow_and_count(
+    async fn follow_and_count<T: Tally + ?Sized>(
         &self,
         url: &Url,
-        counter: &mut Counter,
+        counter: &mut T,
         started: Instant,
     ) -> Result<Report, Error> {
         counter.reset();
@@ -1076,6 +1089,7 @@ impl Client {
             report.bytes_received = bytes_received;
             report.content_encoding = content_encoding;
             report.count = counter.count();
+            report.pattern = Some(counter.describe());
             report.redirects = redirects;
             report.elapsed = started.elapsed();
             report.reused = reused;

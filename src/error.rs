@@ -308,6 +308,11 @@ pub enum Error {
     /// unknown coding is [`Error::UnsupportedEncoding`] instead.
     #[cfg(feature = "compression")]
     Decode(crate::decode::DecodeError),
+    /// A pattern was refused, or a regex could not count the body (a match
+    /// that needed more look-ahead than allowed: see
+    /// [`PatternError::MatchTooLong`](crate::pattern::PatternError::MatchTooLong)).
+    /// The count of such a body is never reported.
+    Pattern(crate::pattern::PatternError),
     /// The final response had a status other than 2xx.
     Status {
         /// The status code.
@@ -365,6 +370,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::EmptyNeedle => f.write_str("the needle is empty"),
+            Error::Pattern(error) => write!(f, "cannot count the pattern: {error}"),
             Error::InvalidUrl { url, reason } => write!(f, "invalid url {url:?}: {reason}"),
             Error::TlsUnavailable => f.write_str(
                 "https is not available in this build (built without the `tls` feature)",
@@ -491,6 +497,7 @@ impl Error {
             Error::UnsupportedEncoding { .. } => "unsupported_encoding",
             #[cfg(feature = "compression")]
             Error::Decode(_) => "decode",
+            Error::Pattern(_) => "pattern",
             Error::Status { .. } => "status",
             Error::TooManyRedirects { .. } => "too_many_redirects",
             Error::InsecureRedirect { .. } => "insecure_redirect",
@@ -580,6 +587,13 @@ impl From<crate::counter::CounterError> for Error {
         match error {
             crate::counter::CounterError::EmptyNeedle => Error::EmptyNeedle,
         }
+    }
+}
+
+impl From<crate::pattern::PatternError> for Error {
+    /// A pattern's refusal, or a regex's failure while counting.
+    fn from(error: crate::pattern::PatternError) -> Error {
+        Error::Pattern(error)
     }
 }
 

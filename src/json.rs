@@ -31,9 +31,11 @@ pub(crate) fn string(text: &str) -> String {
 
 impl Report {
     /// The report as one line of JSON: `{"url","final_url","status","count",
-    /// "bytes","bytes_received","content_encoding","redirects","elapsed_ms",
-    /// "reused"}` (`reused`: whether the final response came over a
-    /// connection kept from an earlier fetch).
+    /// "pattern","pattern_kind","bytes","bytes_received","content_encoding",
+    /// "redirects","elapsed_ms","reused"}` (`pattern`: what was counted, as
+    /// given; `pattern_kind`: `"literal"` or `"regex"`, both left out when
+    /// [`Report::pattern`] is `None`; `reused`: whether the final response
+    /// came over a connection kept from an earlier fetch).
     ///
     /// # Example
     ///
@@ -43,15 +45,24 @@ impl Report {
     /// let mut report = netcount::Report::new(url);
     /// (report.bytes, report.count, report.elapsed) = (10, 1, Duration::from_millis(12));
     /// (report.bytes_received, report.content_encoding) = (7, "gzip".into());
+    /// report.pattern = Some(netcount::Tally::describe(&netcount::Counter::new(".NET")?));
     /// assert_eq!(
     ///     report.to_json(),
-    ///     r#"{"url":"http://example.org/","final_url":"http://example.org/","status":200,"count":1,"bytes":10,"bytes_received":7,"content_encoding":"gzip","redirects":0,"elapsed_ms":12,"reused":false}"#
+    ///     r#"{"url":"http://example.org/","final_url":"http://example.org/","status":200,"count":1,"pattern":".NET","pattern_kind":"literal","bytes":10,"bytes_received":7,"content_encoding":"gzip","redirects":0,"elapsed_ms":12,"reused":false}"#
     /// );
     /// # Ok::<(), netcount::Error>(())
     /// ```
     pub fn to_json(&self) -> String {
+        let pattern = match &self.pattern {
+            Some(description) => format!(
+                r#","pattern":{},"pattern_kind":{}"#,
+                string(&description.pattern),
+                string(description.kind.as_str())
+            ),
+            None => String::new(),
+        };
         format!(
-            r#"{{"url":{},"final_url":{},"status":{},"count":{},"bytes":{},"bytes_received":{},"content_encoding":{},"redirects":{},"elapsed_ms":{},"reused":{}}}"#,
+            r#"{{"url":{},"final_url":{},"status":{},"count":{}{pattern},"bytes":{},"bytes_received":{},"content_encoding":{},"redirects":{},"elapsed_ms":{},"reused":{}}}"#,
             string(&self.url.to_string()),
             string(&self.final_url.to_string()),
             self.status,

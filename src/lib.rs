@@ -210,4 +210,4 @@ pub const DEFAULT_URL: &str = "https://dotnetfoundation.org";
 /// # Ok::<(), netcount::Error>(())
 /// ```
 pub const DEFAULT_NEEDLE: &str = ".NET";
-pub use matcher::{Matcher, MatcherKind};
+pub use matcher::{Description, Matcher, MatcherKind, Tally};

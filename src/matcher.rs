@@ -318,6 +318,122 @@ impl Matcher {
     }
 }
 
+/// Anything a body can be counted with: a [`Counter`], a
+/// [`StreamRegex`](crate::pattern::StreamRegex) (feature `regex`) or a
+/// [`Matcher`] holding either. [`Client::count`](crate::Client::count) and
+/// the `http` module's counting methods take any of them.
+///
+/// The contract the HTTP layer relies on: [`reset`](Tally::reset) starts a
+/// new stream, [`feed`](Tally::feed) takes its pieces in order,
+/// [`finish`](Tally::finish) is called once at the end of the body and
+/// gives the final count (a regex may confirm its last match only then).
+/// The trait is sealed: the crate's guarantee that a count is exact
+/// extends only to the engines it tests.
+///
+/// # Example
+///
+/// ```
+/// use netcount::{Counter, Tally};
+///
+/// fn count_all<T: Tally + ?Sized>(tally: &mut T, pieces: &[&[u8]]) -> u64 {
+///     tally.reset();
+///     for piece in pieces {
+///         tally.feed(piece).expect("a literal never fails");
+///     }
+///     tally.finish().expect("a literal never fails")
+/// }
+///
+/// let mut counter = Counter::new(".NET")?;
+/// assert_eq!(count_all(&mut counter, &[b"ASP.N", b"ET on .NET"]), 2);
+/// assert_eq!(Tally::describe(&counter).pattern, ".NET");
+/// # Ok::<(), netcount::CounterError>(())
+/// ```
+pub trait Tally: sealed::Sealed {
+    /// Feeds the next piece of the stream. Only a regex can fail, with
+    /// [`PatternError::MatchTooLong`].
+    fn feed(&mut self, chunk: &[u8]) -> Result<(), PatternError>;
+    /// Ends the stream and returns the final count.
+    fn finish(&mut self) -> Result<u64, PatternError>;
+    /// Occurrences counted so far; final after [`finish`](Tally::finish).
+    fn count(&self) -> u64;
+    /// Forgets the stream, keeping what to look for.
+    fn reset(&mut self);
+    /// What is counted, and with which engine, for reports.
+    fn describe(&self) -> Description;
+}
+
+/// Keeps [`Tally`] implemented only by this crate's engines.
+mod sealed {
+    /// The seal: public in a private module, so no one else can name it.
+    pub trait Sealed {}
+    impl Sealed for crate::Counter {}
+    #[cfg(feature = "regex")]
+    impl Sealed for crate::pattern::StreamRegex {}
+    impl Sealed for super::Matcher {}
+}
+
+impl Tally for Counter {
+    fn feed(&mut self, chunk: &[u8]) -> Result<(), PatternError> {
+        Counter::feed(self, chunk);
+        Ok(())
+    }
+    fn finish(&mut self) -> Result<u64, PatternError> {
+        Ok(Counter::count(self))
+    }
+    fn count(&self) -> u64 {
+        Counter::count(self)
+    }
+    fn reset(&mut self) {
+        Counter::reset(self)
+    }
+    fn describe(&self) -> Description {
+        Description {
+            pattern: String::from_utf8_lossy(self.needle()).into_owned(),
+            kind: MatcherKind::Literal,
+        }
+    }
+}
+
+#[cfg(feature = "regex")]
+impl Tally for StreamRegex {
+    fn feed(&mut self, chunk: &[u8]) -> Result<(), PatternError> {
+        StreamRegex::feed(self, chunk)
+    }
+    fn finish(&mut self) -> Result<u64, PatternError> {
+        StreamRegex::finish(self)
+    }
+    fn count(&self) -> u64 {
+        StreamRegex::count(self)
+    }
+    fn reset(&mut self) {
+        StreamRegex::reset(self)
+    }
+    fn describe(&self) -> Description {
+        Description {
+            pattern: self.pattern().to_string(),
+            kind: MatcherKind::Regex,
+        }
+    }
+}
+
+impl Tally for Matcher {
+    fn feed(&mut self, chunk: &[u8]) -> Result<(), PatternError> {
+        Matcher::feed(self, chunk)
+    }
+    fn finish(&mut self) -> Result<u64, PatternError> {
+        Matcher::finish(self)
+    }
+    fn count(&self) -> u64 {
+        Matcher::count(self)
+    }
+    fn reset(&mut self) {
+        Matcher::reset(self)
+    }
+    fn describe(&self) -> Description {
+        Matcher::describe(self)
+    }
+}
+
 #[cfg(all(test, feature = "regex"))]
 mod tests {
     use super::*;

@@ -21,11 +21,12 @@
 use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
+use std::time::{Duration, Instant};
 
 use futures_lite::{AsyncRead, AsyncReadExt};
 
-use crate::counter::Counter;
 use crate::error::{Error, ProtocolErrorKind, TruncationKind};
+use crate::matcher::Tally;
 
 /// The longest chunk-size line (size plus extensions) accepted.
 pub const MAX_CHUNK_LINE: usize = 4096;
@@ -44,8 +45,17 @@ const DIRECT_READ_MIN: usize = 4096;
 
 /// [`Body::count_into`] lets other tasks, and timers raced against it, run
 /// after counting this many bytes: a bound on how long one count holds its
-/// thread, whatever the read sizes and however slow the counting.
+/// thread, whatever the read sizes.
 const YIELD_EVERY_BYTES: usize = 256 * 1024;
+
+/// ... or after counting for this long, whichever comes first: a regex can
+/// be slow enough (kilobytes per second on a thrashing pattern) that
+/// 256 KiB would hold the thread for seconds.
+const YIELD_EVERY: Duration = Duration::from_millis(2);
+
+/// The largest piece fed to the counter at once, between two looks at the
+/// clock: a few milliseconds for the slowest pattern, nothing for memmem.
+const FEED_PIECE: usize = 16 * 1024;
 
 /// How the body is delimited, decided from the response head.
 ///
@@ -249,8 +259,10 @@ impl<S: AsyncRead + Unpin> Body<S> {
         &mut self.stream
     }
 
-    /// Reads the whole body through `counter`, using `buf` as the read
-    /// buffer, and returns the number of payload bytes.
+    /// Reads the whole body through `counter` (a [`Counter`](crate::Counter),
+    /// a regex, any [`Tally`]), using `buf` as the read buffer, and returns
+    /// the number of payload bytes. The tally is finished at the end of the
+    /// body (not reset first: that is the caller's choice).
     ///
     /// # Example
     ///
@@ -268,9 +280,9 @@ impl<S: AsyncRead + Unpin> Body<S> {
     /// # Ok::<(), netcount::Error>(())
     /// # }).unwrap();
     /// ```
-    pub async fn count_into(
+    pub async fn count_into<T: Tally + ?Sized>(
         &mut self,
-        counter: &mut Counter,
+        counter: &mut T,
         buf: &mut [u8],
     ) -> Result<u64, Error> {
         count_reader(self, counter, buf).await?;
@@ -521,16 +533,18 @@ impl<S: AsyncRead + Unpin> AsyncRead for Body<S> {
 }
 
 /// Reads `reader` to its end through `counter`, using `buf` as the read
-/// buffer, and returns the number of bytes read: the one counting loop, for
-/// a body ([`Body::count_into`]) and for its decoded content.
-pub(crate) async fn count_reader<R: AsyncRead + Unpin>(
+/// buffer, finishes the tally and returns the number of bytes read: the one
+/// counting loop, for a body ([`Body::count_into`]) and for its decoded
+/// content.
+pub(crate) async fn count_reader<R: AsyncRead + Unpin, T: Tally + ?Sized>(
     reader: &mut R,
-    counter: &mut Counter,
+    counter: &mut T,
     buf: &mut [u8],
 ) -> Result<u64, Error> {
     let mut total = 0;
-    // Bytes counted since the last yield.
+    // Bytes counted, and when counting started, since the last yield.
     let mut unyielded = 0;
+    let mut since = Instant::now();
     loop {
         let n = reader.read(buf).await?;
         if n == 0 {
@@ -541,16 +555,19 @@ pub(crate) async fn count_reader<R: AsyncRead + Unpin>(
         // never returns `Pending` keeps every other task on its
         // executor thread, and every timer raced against this one
         // (the client's total deadline), from running. Step aside
-        // after every `YIELD_EVERY_BYTES` counted.
-        for piece in buf[..n].chunks(YIELD_EVERY_BYTES) {
-            counter.feed(piece);
+        // after `YIELD_EVERY_BYTES` counted or `YIELD_EVERY` spent.
+        for piece in buf[..n].chunks(FEED_PIECE) {
+            counter.feed(piece)?;
             unyielded += piece.len();
-            if unyielded >= YIELD_EVERY_BYTES {
-                unyielded = 0;
+            if unyielded >= YIELD_EVERY_BYTES || since.elapsed() >= YIELD_EVERY {
                 futures_lite::future::yield_now().await;
+                unyielded = 0;
+                since = Instant::now();
             }
         }
     }
+    // A regex confirms a match that ends with the body only now.
+    counter.finish()?;
     Ok(total)
 }
 

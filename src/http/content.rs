@@ -16,8 +16,8 @@ use futures_lite::AsyncRead;
 
 use super::body::Body;
 use super::head::Headers;
-use crate::counter::Counter;
 use crate::error::Error;
+use crate::matcher::Tally;
 
 /// The content of a response, read from its body.
 #[derive(Debug)]
@@ -73,9 +73,9 @@ impl<S: AsyncRead + Unpin> Content<S> {
     /// Reads the whole content through `counter`, using `buf` as the read
     /// buffer, and returns the number of content bytes (decoded bytes, for
     /// a compressed body).
-    pub(crate) async fn count_into(
+    pub(crate) async fn count_into<T: Tally + ?Sized>(
         &mut self,
-        counter: &mut Counter,
+        counter: &mut T,
         buf: &mut [u8],
     ) -> Result<u64, Error> {
         match self {
@@ -133,6 +133,7 @@ impl<S: AsyncRead + Unpin> Content<S> {
 mod tests {
     use super::*;
     use crate::http::{Framing, Header, Replay};
+    use crate::Counter;
 
     fn headers(coding: &str) -> Headers {
         Headers::from(vec![Header {

@@ -23,8 +23,8 @@ use super::content::Content;
 use super::field::{self, BadLength};
 use super::head::{parse_head_with, read_head, shorten, HeadError, Headers, ObsFold};
 use super::request::{request_head, RequestOptions};
-use crate::counter::Counter;
 use crate::error::{Error, ProtocolErrorKind};
+use crate::matcher::Tally;
 use crate::url::Url;
 
 /// The largest response head accepted, in bytes.
@@ -178,8 +178,9 @@ impl<S: AsyncRead + Unpin> Response<S> {
         Content::new(self.body, &self.headers)
     }
 
-    /// Streams the whole content through `counter` and returns its length
-    /// in bytes. The counter is reset first, as
+    /// Streams the whole content through `counter` (a
+    /// [`Counter`](crate::Counter), a regex, any [`Tally`]) and returns its
+    /// length in bytes. The counter is reset first and finished at the end, as
     /// [`Client::count`](crate::Client::count) does: afterwards it holds
     /// this body's count.
     ///
@@ -207,7 +208,7 @@ impl<S: AsyncRead + Unpin> Response<S> {
     /// # Ok::<(), netcount::Error>(())
     /// # }).unwrap();
     /// ```
-    pub async fn count(self, counter: &mut Counter) -> Result<u64, Error> {
+    pub async fn count<T: Tally + ?Sized>(self, counter: &mut T) -> Result<u64, Error> {
         counter.reset();
         let mut content = self.into_content()?;
         let mut buf = vec![0; 64 * 1024];

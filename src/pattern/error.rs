@@ -47,10 +47,12 @@ pub enum PatternError {
         /// The limit in force, in bytes.
         limit: usize,
     },
-    /// The lazy DFA gave up on its cache. Never happens with the settings
-    /// the streaming regex uses (a full cache is cleared and the search goes
-    /// on), kept so that such a failure would be an error and never a wrong
-    /// count.
+    /// The lazy DFA gave up: with
+    /// [`fail_when_thrashing`](crate::pattern::StreamRegexBuilder::fail_when_thrashing)
+    /// set, it had to build a new state for almost every byte, which makes
+    /// counting very slow. Without that setting it never gives up (a full
+    /// cache is cleared and the search goes on); should it happen all the
+    /// same, it is this error, never a wrong count.
     GaveUp,
     /// The stream was already finished; call `reset` before feeding
     /// another one.
@@ -77,7 +79,11 @@ impl fmt::Display for PatternError {
                 "a match could not be confirmed within {limit} bytes past its end: raise the \
                  max match bytes, or bound the pattern (`[^<]{{0,100}}` instead of `.*`)"
             ),
-            PatternError::GaveUp => f.write_str("the regex engine gave up: its cache thrashed"),
+            PatternError::GaveUp => f.write_str(
+                "the pattern is too costly on this input: the regex engine had to build a new \
+                 state for almost every byte (bound the counted repetitions, `[01]{20}` rather \
+                 than `[01]{2000}`, or make the pattern's start more specific)",
+            ),
             PatternError::Finished => {
                 f.write_str("the stream was already finished: reset the matcher to count another")
             }

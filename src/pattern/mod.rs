@@ -52,4 +52,5 @@ pub(crate) use parse::{literal_of, parse};
 #[cfg(feature = "regex")]
 pub use stream::{
     StreamRegex, StreamRegexBuilder, DEFAULT_CACHE_CAPACITY, DEFAULT_MAX_MATCH_BYTES,
+    DEFAULT_SIZE_LIMIT,
 };

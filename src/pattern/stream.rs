@@ -52,9 +52,17 @@ pub const DEFAULT_MAX_MATCH_BYTES: usize = 64 * 1024;
 /// `regex` gives its lazy DFA.
 pub const DEFAULT_CACHE_CAPACITY: usize = 2 * 1024 * 1024;
 
-/// The largest compiled pattern (its NFA) accepted: `regex`'s default
+/// The default of [`StreamRegexBuilder::size_limit`]: `regex`'s default
 /// size limit, 10 MiB.
-const NFA_SIZE_LIMIT: usize = 10 * 1024 * 1024;
+pub const DEFAULT_SIZE_LIMIT: usize = 10 * 1024 * 1024;
+
+/// With [`StreamRegexBuilder::fail_when_thrashing`]: the cache clears
+/// allowed before the search may give up, and the bytes it must search per
+/// state built to go on (what `regex` itself uses before it falls back to a
+/// slower engine).
+const THRASH_CLEARS: usize = 3;
+/// See [`THRASH_CLEARS`].
+const THRASH_BYTES_PER_STATE: usize = 10;
 
 /// Settings for a [`StreamRegex`]: case folding, the look-ahead limit and
 /// the DFA's cache.
@@ -80,6 +88,10 @@ pub struct StreamRegexBuilder {
     max_match_bytes: usize,
     /// See [`StreamRegexBuilder::cache_capacity`].
     cache_capacity: usize,
+    /// See [`StreamRegexBuilder::size_limit`].
+    size_limit: usize,
+    /// See [`StreamRegexBuilder::fail_when_thrashing`].
+    fail_when_thrashing: bool,
 }
 
 impl Default for StreamRegexBuilder {
@@ -88,6 +100,8 @@ impl Default for StreamRegexBuilder {
             case_insensitive: false,
             max_match_bytes: DEFAULT_MAX_MATCH_BYTES,
             cache_capacity: DEFAULT_CACHE_CAPACITY,
+            size_limit: DEFAULT_SIZE_LIMIT,
+            fail_when_thrashing: false,
         }
     }
 }
@@ -183,6 +197,53 @@ impl StreamRegexBuilder {
     /// ```
     pub fn cache_capacity(mut self, bytes: usize) -> StreamRegexBuilder {
         self.cache_capacity = bytes;
+        self
+    }
+
+    /// The largest compiled pattern (its NFA), in bytes; a larger one is
+    /// [`PatternError::TooBig`]. The time to compile a pattern grows with
+    /// its size (tens of milliseconds near the default, 10 MiB): a server
+    /// compiling its clients' patterns sets less.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use netcount::pattern::{PatternError, StreamRegex};
+    ///
+    /// let small = StreamRegex::builder().size_limit(10_000);
+    /// assert!(small.build("[a-z]{3}").is_ok());
+    /// assert!(matches!(small.build(r"\w{100}"), Err(PatternError::TooBig(_))));
+    /// ```
+    pub fn size_limit(mut self, bytes: usize) -> StreamRegexBuilder {
+        self.size_limit = bytes;
+        self
+    }
+
+    /// Stops with [`PatternError::GaveUp`] when the lazy DFA thrashes: its
+    /// cache was cleared three times and it searched fewer than 10 bytes
+    /// per state it built since. Some patterns need a new state for almost
+    /// every byte of some inputs (`[01]*1[01]{20}` on random digits), and
+    /// each state costs time in proportion to the pattern's size: counting
+    /// goes on, correctly, at kilobytes per second. Off by default (the
+    /// count comes, slowly); a server, where one client's pattern must not
+    /// hold a thread, turns it on.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use netcount::pattern::{PatternError, StreamRegex};
+    ///
+    /// let mut regex = StreamRegex::builder()
+    ///     .fail_when_thrashing(true)
+    ///     .cache_capacity(0)
+    ///     .build("[01]*1[01]{12}")?;
+    /// // Pseudo-random digits: almost every byte leads to a new state.
+    /// let digits: Vec<u8> = (0u32..200_000).map(|i| b'0' + (i.wrapping_mul(2_654_435_761) >> 31) as u8).collect();
+    /// assert_eq!(regex.feed(&digits), Err(PatternError::GaveUp));
+    /// # Ok::<(), PatternError>(())
+    /// ```
+    pub fn fail_when_thrashing(mut self, yes: bool) -> StreamRegexBuilder {
+        self.fail_when_thrashing = yes;
         self
     }
 
@@ -402,15 +463,22 @@ impl StreamRegex {
             .configure(
                 thompson::Config::new()
                     .which_captures(WhichCaptures::None)
-                    .nfa_size_limit(Some(NFA_SIZE_LIMIT)),
+                    .nfa_size_limit(Some(settings.size_limit)),
             )
             .build_from_hir(hir)
             .map_err(|err| PatternError::TooBig(err.to_string()))?;
         let prefilter = Prefilter::from_hir_prefix(MatchKind::LeftmostFirst, hir);
+        let (clears, bytes_per_state) = if settings.fail_when_thrashing {
+            (Some(THRASH_CLEARS), Some(THRASH_BYTES_PER_STATE))
+        } else {
+            (None, None)
+        };
         let dfa = DFA::builder()
             .configure(
                 DFA::config()
                     .match_kind(MatchKind::LeftmostFirst)
+                    .minimum_cache_clear_count(clears)
+                    .minimum_bytes_per_state(bytes_per_state)
                     .cache_capacity(settings.cache_capacity)
                     .skip_cache_capacity_check(true)
                     // Start states are tagged only when a prefilter may
