@@ -9,7 +9,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use netcount::url::Url;
-use netcount::{Client, CounterOptions, Proxy, DEFAULT_NEEDLE, DEFAULT_URL};
+use netcount::{Client, Counter, CounterOptions, Matcher, Proxy, DEFAULT_NEEDLE, DEFAULT_URL};
 
 use super::flags::{self, Arg, COUNT_FLAGS};
 use super::generate;
@@ -63,10 +63,10 @@ pub struct CountArgs {
     /// URL arguments and `--input` lists, in the order given; the output
     /// keeps this order.
     pub sources: Vec<Source>,
-    /// The needle, as bytes (UTF-8 from the command line); never empty.
-    pub needle: Vec<u8>,
-    /// Case folding and overlap.
-    pub options: CounterOptions,
+    /// What to count: the needle (`-n`, or the default) or the pattern
+    /// (`-e`), with `-i`, `--overlapping` and `--max-match-bytes` applied;
+    /// a refused pattern is a usage error before any request.
+    pub matcher: Matcher,
     /// Most fetches at once; in [`CONCURRENCY`].
     pub concurrency: usize,
     /// One JSON object per URL instead of plain text.
@@ -159,8 +159,10 @@ impl From<lexopt::Error> for UsageError {
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageError> {
     let mut parser = lexopt::Parser::from_args(args);
     let mut sources = Vec::new();
-    let mut needle = DEFAULT_NEEDLE.as_bytes().to_vec();
+    let mut needle = None;
+    let mut regex = None;
     let mut options = CounterOptions::default();
+    let mut max_match_bytes = None;
     let mut concurrency = DEFAULT_CONCURRENCY;
     let mut json = false;
     let mut quiet = false;
@@ -200,12 +202,21 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
                     });
             }
             "needle" => {
-                needle = text(parser.value()?, "--needle")?.into_bytes();
-                if needle.is_empty() {
+                let value = text(parser.value()?, "--needle")?.into_bytes();
+                if value.is_empty() {
                     return Err(UsageError(
                         "the needle (-n/--needle) must not be empty".into(),
                     ));
                 }
+                needle = Some(value);
+            }
+            "regex" => regex = Some(text(parser.value()?, "-e/--regex")?),
+            "max-match-bytes" => {
+                max_match_bytes = Some(number(
+                    parser.value()?,
+                    "--max-match-bytes",
+                    MAX_MATCH_BYTES,
+                )?);
             }
             "ignore-case" => options.ignore_case = true,
             "overlapping" => options.overlapping = true,
@@ -259,10 +270,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
         let url = Url::parse(DEFAULT_URL).expect("the default url is valid");
         sources.push(Source::Url(url));
     }
+    let matcher = matcher(needle, regex, options, max_match_bytes)?;
     Ok(Command::Count(Box::new(CountArgs {
         sources,
-        needle,
-        options,
+        matcher,
         concurrency,
         json,
         quiet,
@@ -278,6 +289,74 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
         user_agent,
         user,
     })))
+}
+
+/// What `--max-match-bytes` accepts: a byte up to 1 GiB (the re-scan
+/// buffer may grow to this size).
+const MAX_MATCH_BYTES: RangeInclusive<usize> = 1..=1 << 30;
+
+/// What to count, from `-n`, `-e`, `-i`, `--overlapping` and
+/// `--max-match-bytes`: the default needle when neither `-n` nor `-e` is
+/// given. Every combination that makes no sense is refused, not ignored.
+fn matcher(
+    needle: Option<Vec<u8>>,
+    regex: Option<String>,
+    options: CounterOptions,
+    max_match_bytes: Option<usize>,
+) -> Result<Matcher, UsageError> {
+    match (needle, regex) {
+        (Some(_), Some(_)) => Err(UsageError(
+            "-n/--needle and -e/--regex cannot be used together: count a string or a pattern"
+                .into(),
+        )),
+        (None, Some(pattern)) => regex_matcher(&pattern, options, max_match_bytes),
+        (needle, None) => {
+            if max_match_bytes.is_some() {
+                return Err(UsageError(
+                    "--max-match-bytes applies to -e/--regex only".into(),
+                ));
+            }
+            let needle = needle.unwrap_or_else(|| DEFAULT_NEEDLE.as_bytes().to_vec());
+            let counter =
+                Counter::with_options(&needle, options).map_err(|e| UsageError(e.to_string()))?;
+            Ok(Matcher::from(counter))
+        }
+    }
+}
+
+/// The matcher for `-e PATTERN`: the streaming regex, or the counter when
+/// the pattern is a plain string; the library's refusal, if any, with the
+/// flag's name.
+#[cfg(feature = "regex")]
+fn regex_matcher(
+    pattern: &str,
+    options: CounterOptions,
+    max_match_bytes: Option<usize>,
+) -> Result<Matcher, UsageError> {
+    if options.overlapping {
+        return Err(UsageError(
+            "--overlapping does not apply to -e/--regex: regex matches never overlap (each \
+             search starts where the last match ended)"
+                .into(),
+        ));
+    }
+    let settings = netcount::pattern::StreamRegex::builder()
+        .case_insensitive(options.ignore_case)
+        .max_match_bytes(max_match_bytes.unwrap_or(netcount::pattern::DEFAULT_MAX_MATCH_BYTES));
+    Matcher::from_pattern(pattern, &settings).map_err(|e| UsageError(format!("-e/--regex: {e}")))
+}
+
+/// Without the `regex` feature, `-e` is refused.
+#[cfg(not(feature = "regex"))]
+fn regex_matcher(
+    _pattern: &str,
+    _options: CounterOptions,
+    _max_match_bytes: Option<usize>,
+) -> Result<Matcher, UsageError> {
+    Err(UsageError(
+        "-e/--regex: this netcount was built without regular expressions (cargo feature `regex`)"
+            .into(),
+    ))
 }
 
 /// `-H 'Name: value'`, checked as the client will check it.
@@ -392,7 +471,7 @@ mod tests {
             args.sources,
             [Source::Url(Url::parse(DEFAULT_URL).unwrap())]
         );
-        assert_eq!(args.needle, b".NET");
+        assert_eq!(args.matcher.describe().pattern, ".NET");
         assert_eq!(args.concurrency, DEFAULT_CONCURRENCY);
         assert_eq!(
             (args.timeout, args.connect_timeout, args.max_redirects),
@@ -411,12 +490,41 @@ mod tests {
     #[test]
     fn flags_are_read() {
         let args = count_args(&["-j3", "--json", "-q", "-n", "x", "http://a/"]);
-        assert_eq!(
-            (args.concurrency, args.json, args.quiet, &args.needle[..]),
-            (3, true, true, &b"x"[..])
-        );
+        assert_eq!((args.concurrency, args.json, args.quiet), (3, true, true));
+        assert_eq!(args.matcher.describe().pattern, "x");
         assert!(!args.compressed);
         assert!(count_args(&["--compressed", "http://a/"]).compressed);
+    }
+
+    /// What to count: a needle or a pattern, never both, each with only the
+    /// flags that apply to it.
+    #[test]
+    fn needle_and_pattern_flags() {
+        use netcount::MatcherKind;
+        let what = |args: &[&str]| count_args(args).matcher.describe();
+        assert_eq!(what(&["-n", "x"]).kind, MatcherKind::Literal);
+        let refused = |args: &[&str]| match parse_strs(args) {
+            Err(UsageError(message)) => message,
+            Ok(command) => panic!("{args:?} was accepted: {command:?}"),
+        };
+        assert!(refused(&["-n", "x", "-e", "y"]).contains("cannot be used together"));
+        assert!(refused(&["--max-match-bytes", "10"]).contains("-e/--regex only"));
+        #[cfg(feature = "regex")]
+        {
+            assert_eq!(what(&["-e", "a+b"]).kind, MatcherKind::Regex);
+            assert_eq!(what(&["-e", "a+b"]).pattern, "a+b");
+            // A plain string in disguise goes to the literal counter.
+            assert_eq!(what(&["-e", r"\.NET"]).kind, MatcherKind::Literal);
+            assert_eq!(what(&["-i", "-e", "kit"]).kind, MatcherKind::Regex);
+            assert!(count_args(&["-e", "a.*b", "--max-match-bytes", "1"]).json == false);
+            assert!(refused(&["-e", "a", "--overlapping"]).contains("never overlap"));
+            assert!(refused(&["-e", "a*"]).contains("empty string"));
+            assert!(refused(&[r"-e", r"\bx"]).contains("(?-u:\\b)"));
+            assert!(refused(&["-e", "a{"]).starts_with("-e/--regex: regex parse error"));
+            assert!(refused(&["-e", "a", "--max-match-bytes", "0"]).contains("from 1 to"));
+        }
+        #[cfg(not(feature = "regex"))]
+        assert!(refused(&["-e", "a+"]).contains("feature `regex`"));
     }
 
     #[test]

@@ -139,8 +139,24 @@ pub static COUNT_FLAGS: &[Flag] = &[
         .short('n')
         .value("TEXT")
         .default(|| DEFAULT_NEEDLE.to_string()),
-    Flag::new("ignore-case", "match ASCII letters in either case").short('i'),
-    Flag::new("overlapping", "count overlapping occurrences"),
+    Flag::new(
+        "regex",
+        "count matches of this regular expression instead (not with -n)",
+    )
+    .short('e')
+    .value("PATTERN"),
+    Flag::new(
+        "ignore-case",
+        "match letters in either case (ASCII with -n, Unicode with -e)",
+    )
+    .short('i'),
+    Flag::new("overlapping", "count overlapping occurrences (not with -e)"),
+    Flag::new(
+        "max-match-bytes",
+        "bytes -e may read past a match to confirm it",
+    )
+    .value("N")
+    .default(|| netcount::pattern::DEFAULT_MAX_MATCH_BYTES.to_string()),
     Flag::new("input", "read URLs from FILE, one per line (- = stdin)").file("FILE"),
     Flag::new("concurrency", "fetch up to N URLs at once")
         .short('j')

@@ -33,7 +33,7 @@ pub fn count() -> Page {
             "netcount help [serve]",
         ],
         about: format!(
-            "Download each URL and print how many times a string occurs in it.\n\
+            "Download each URL and print how often a string or a pattern occurs in it.\n\
              Without URL or --input, counts {DEFAULT_NEEDLE} at {DEFAULT_URL}."
         ),
         flags: COUNT_FLAGS,

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use futures_lite::{future, FutureExt, StreamExt};
-use netcount::{Client, Counter, Error, Report};
+use netcount::{Client, Error, Matcher, Report};
 use smol::channel::{self, Sender};
 use smol::{LocalExecutor, Timer};
 
@@ -38,8 +38,8 @@ use super::{write_stderr, UsageError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK};
 pub struct Job {
     /// The client every fetch shares.
     client: Client,
-    /// A counter for the needle, cloned for each fetch.
-    counter: Counter,
+    /// What to count (a needle or a pattern), cloned for each worker.
+    counter: Matcher,
     /// What to count, in output order.
     targets: Vec<Target>,
     /// Most fetches at once; at least 1.
@@ -67,8 +67,7 @@ enum End {
 /// Builds the client and reads the URL lists: everything that can fail
 /// before the first fetch.
 pub fn prepare(args: CountArgs) -> Result<Job, UsageError> {
-    let counter =
-        Counter::with_options(&args.needle, args.options).map_err(|e| UsageError(e.to_string()))?;
+    let counter = args.matcher.clone();
     let received = Arc::new(AtomicU64::new(0));
     let mut builder = Client::builder()
         .timeout(args.timeout)
@@ -287,7 +286,7 @@ fn stop_signal() -> impl std::future::Future<Output = End> {
 async fn worker(
     queue: &RefCell<impl Iterator<Item = (usize, Target)>>,
     client: &Client,
-    counter: &Counter,
+    counter: &Matcher,
     results: Sender<Finished>,
 ) {
     let mut counter = counter.clone();

@@ -77,7 +77,8 @@ impl fmt::Display for PatternError {
             PatternError::MatchTooLong { limit } => write!(
                 f,
                 "a match could not be confirmed within {limit} bytes past its end: raise the \
-                 max match bytes, or bound the pattern (`[^<]{{0,100}}` instead of `.*`)"
+                 limit (--max-match-bytes), or bound the pattern (`[^<]{{0,100}}` instead of \
+                 `.*`)"
             ),
             PatternError::GaveUp => f.write_str(
                 "the pattern is too costly on this input: the regex engine had to build a new \

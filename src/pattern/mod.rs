@@ -45,12 +45,20 @@ mod parse;
 mod stream;
 
 pub use error::PatternError;
+
+/// The default look-ahead limit past a match,
+/// `StreamRegexBuilder::max_match_bytes` (feature `regex`): 64 KiB. Defined
+/// without the feature too, so that a command line can name it.
+///
+/// # Example
+///
+/// ```
+/// assert_eq!(netcount::pattern::DEFAULT_MAX_MATCH_BYTES, 65_536);
+/// ```
+pub const DEFAULT_MAX_MATCH_BYTES: usize = 64 * 1024;
 #[cfg(feature = "regex")]
 pub use parse::{literal, Literal};
 #[cfg(feature = "regex")]
 pub(crate) use parse::{literal_of, parse};
 #[cfg(feature = "regex")]
-pub use stream::{
-    StreamRegex, StreamRegexBuilder, DEFAULT_CACHE_CAPACITY, DEFAULT_MAX_MATCH_BYTES,
-    DEFAULT_SIZE_LIMIT,
-};
+pub use stream::{StreamRegex, StreamRegexBuilder, DEFAULT_CACHE_CAPACITY, DEFAULT_SIZE_LIMIT};

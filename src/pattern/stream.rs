@@ -43,10 +43,7 @@ use regex_automata::util::start;
 use regex_automata::{Anchored, MatchKind, Span};
 
 use super::parse::parse;
-use super::PatternError;
-
-/// The default of [`StreamRegexBuilder::max_match_bytes`]: 64 KiB.
-pub const DEFAULT_MAX_MATCH_BYTES: usize = 64 * 1024;
+use super::{PatternError, DEFAULT_MAX_MATCH_BYTES};
 
 /// The default of [`StreamRegexBuilder::cache_capacity`]: 2 MiB, what
 /// `regex` gives its lazy DFA.

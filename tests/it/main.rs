@@ -14,6 +14,8 @@ mod faults;
 mod headers;
 mod interop;
 mod nginx;
+#[cfg(feature = "regex")]
+mod pattern;
 mod pool;
 mod proxy;
 #[cfg(feature = "regex")]
