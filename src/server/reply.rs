@@ -87,6 +87,8 @@ impl Reply {
     pub(crate) fn fetch_error(error: &Error) -> Reply {
         let status = match error {
             Error::AddressNotAllowed { .. } => 403,
+            // The page was fetched; the client's pattern could not count it.
+            Error::Pattern(_) => 422,
             Error::Timeout { .. } => 504,
             Error::Connect { tried, .. }
                 if !tried.is_empty()
@@ -183,6 +185,7 @@ fn reason(status: u16) -> &'static str {
         408 => "Request Timeout",
         413 => "Content Too Large",
         414 => "URI Too Long",
+        422 => "Unprocessable Content",
         431 => "Request Header Fields Too Large",
         502 => "Bad Gateway",
         503 => "Service Unavailable",

@@ -4,16 +4,25 @@
 //! | --- | --- |
 //! | `GET /DotNetCount` | the count of `.NET` at the default URL, as a JSON number |
 //! | `GET /count?url=..&needle=..&ignore_case=1&overlapping=1` | the JSON report |
+//! | `GET /count?url=..&regex=..&ignore_case=1` | the JSON report of a pattern's matches |
 //! | `GET /healthz` | `ok` |
 //! | `GET /metrics` | counters in the Prometheus text format |
 //!
 //! `HEAD` works on each (and does the same work, so the length is right);
 //! any other method is 405 with `Allow`; any other path is 404.
+//!
+//! A client's pattern runs on this server's threads, so it is held to less
+//! than the library's defaults: a smaller compiled size and cache
+//! ([`REGEX_SIZE_LIMIT`], [`REGEX_CACHE`]), and a pattern that makes the
+//! engine build a state for almost every byte stops with 422 instead of
+//! counting at kilobytes per second
+//! ([`fail_when_thrashing`](crate::pattern::StreamRegexBuilder::fail_when_thrashing)).
 
 use std::time::{Duration, Instant};
 
 use crate::counter::{Counter, CounterOptions};
 use crate::deadline;
+use crate::matcher::Matcher;
 use crate::url::Url;
 use crate::{Report, DEFAULT_NEEDLE};
 
@@ -23,6 +32,16 @@ use super::reply::Reply;
 use super::request::Request;
 use super::via;
 use super::App;
+
+/// The largest compiled pattern `regex=` accepts (the library allows
+/// 10 MiB): compiling takes milliseconds, not tens of them.
+#[cfg(feature = "regex")]
+pub(crate) const REGEX_SIZE_LIMIT: usize = 1024 * 1024;
+
+/// The lazy DFA cache of one `regex=` count (the library's default is
+/// 2 MiB): the most memory a pattern's states take per fetch in flight.
+#[cfg(feature = "regex")]
+pub(crate) const REGEX_CACHE: usize = 1024 * 1024;
 
 /// The methods every route allows.
 const ALLOW: &str = "GET, HEAD";
@@ -59,27 +78,35 @@ impl Answer {
     }
 }
 
-/// What identical requests share: the same URL, needle and options give
-/// the same count.
+/// What identical requests share: the same URL and the same thing counted
+/// the same way give the same count.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Key {
     /// The URL, as normalised by [`Url`].
     url: String,
-    /// The needle's bytes.
-    needle: Vec<u8>,
-    /// How it is matched.
-    options: CounterOptions,
+    /// What is counted.
+    wanted: Wanted,
 }
 
-impl Key {
-    /// The key of counting `counter`'s needle at `url`.
-    fn new(url: &Url, counter: &Counter) -> Key {
-        Key {
-            url: url.to_string(),
-            needle: counter.needle().to_vec(),
-            options: counter.options(),
-        }
-    }
+/// What a request counts, exactly as asked: the needle's bytes (not a
+/// lossy text, so two needles never share a key) or the pattern.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Wanted {
+    /// `needle=` (or the default) and how it is matched.
+    Needle(Vec<u8>, CounterOptions),
+    /// `regex=`, and whether it ignores case.
+    Regex(String, bool),
+}
+
+/// The parameters of a count: where, and what.
+#[derive(Debug)]
+struct CountParams {
+    /// The URL to fetch.
+    url: Url,
+    /// What to count with.
+    matcher: Matcher,
+    /// What is counted, for the cache and single flight.
+    wanted: Wanted,
 }
 
 /// A fetch's outcome, as shared between identical requests.
@@ -136,19 +163,24 @@ pub(crate) async fn respond(request: &Request, app: &App) -> Answer {
         }
         RouteLabel::DotNetCount => {
             let counter = Counter::new(DEFAULT_NEEDLE).expect("the needle is not empty");
-            count(app, request, route, &app.default_url, counter, |report| {
+            let params = CountParams {
+                url: app.default_url.clone(),
+                matcher: Matcher::from(counter),
+                wanted: Wanted::Needle(DEFAULT_NEEDLE.into(), CounterOptions::default()),
+            };
+            count(app, request, route, params, |report| {
                 report.count.to_string()
             })
             .await
         }
         RouteLabel::Count => {
-            let (url, counter) = match count_params(request.query.as_deref()) {
+            let params = match count_params(request.query.as_deref()) {
                 Ok(params) => params,
                 Err(message) => {
                     return Answer::plain(route, Reply::error(400, "bad_request", &message))
                 }
             };
-            count(app, request, route, &url, counter, Report::to_json).await
+            count(app, request, route, params, Report::to_json).await
         }
         RouteLabel::Other => unreachable!("not a route"),
     }
@@ -160,11 +192,18 @@ async fn count(
     app: &App,
     request: &Request,
     route: RouteLabel,
-    url: &Url,
-    counter: Counter,
+    params: CountParams,
     body: impl Fn(&Report) -> String,
 ) -> Answer {
-    let key = Key::new(url, &counter);
+    let CountParams {
+        url,
+        matcher,
+        wanted,
+    } = params;
+    let key = Key {
+        url: url.to_string(),
+        wanted,
+    };
 
     // A fresh answer in the cache.
     if let Some((report, age)) = app.cache.get(&key, Instant::now()) {
@@ -180,7 +219,7 @@ async fn count(
     let joined = || app.metrics.shared_fetch();
     let (fetched, ran) = app
         .flights
-        .share(key.clone(), joined, || fetch(app, request, url, counter))
+        .share(key.clone(), joined, || fetch(app, request, &url, matcher))
         .await;
     let (reply, detail) = match fetched.result {
         Ok(report) => {
@@ -200,14 +239,17 @@ async fn count(
     }
 }
 
-/// The parameters of `/count`: the URL and a counter for the needle.
+/// The parameters of `/count`: the URL and what to count, a needle or a
+/// pattern.
 ///
 /// Unknown and repeated parameters are refused rather than ignored: a typo
 /// such as `ignorecase=1` would otherwise return a different count than the
-/// client asked for.
-fn count_params(query: Option<&str>) -> Result<(Url, Counter), String> {
+/// client asked for. So are combinations that make no sense (`needle` with
+/// `regex`, `overlapping` with `regex`).
+fn count_params(query: Option<&str>) -> Result<CountParams, String> {
     let mut url = None;
     let mut needle = None;
+    let mut regex = None;
     let mut options = CounterOptions::default();
     let mut seen = Vec::new();
     for (name, value) in query::parse(query.unwrap_or(""))? {
@@ -227,6 +269,11 @@ fn count_params(query: Option<&str>) -> Result<(Url, Counter), String> {
                 url = Some(parsed);
             }
             "needle" => needle = Some(value),
+            "regex" => {
+                let text = String::from_utf8(value)
+                    .map_err(|_| "parameter \"regex\" is not valid utf-8".to_string())?;
+                regex = Some(text);
+            }
             "ignore_case" => options.ignore_case = flag(&name, &value)?,
             "overlapping" => options.overlapping = flag(&name, &value)?,
             _ => return Err(format!("unknown parameter {name:?}")),
@@ -234,10 +281,52 @@ fn count_params(query: Option<&str>) -> Result<(Url, Counter), String> {
         seen.push(name);
     }
     let url = url.ok_or("missing parameter \"url\"")?;
-    let needle = needle.unwrap_or_else(|| DEFAULT_NEEDLE.as_bytes().to_vec());
-    let counter = Counter::with_options(&needle, options)
-        .map_err(|e| format!("parameter \"needle\": {e}"))?;
-    Ok((url, counter))
+    match (needle, regex) {
+        (Some(_), Some(_)) => Err("parameters \"needle\" and \"regex\" exclude each other".into()),
+        (None, Some(pattern)) => {
+            if options.overlapping {
+                return Err(
+                    "parameter \"overlapping\" does not apply to \"regex\": regex matches \
+                     never overlap"
+                        .into(),
+                );
+            }
+            let matcher = regex_matcher(&pattern, options.ignore_case)
+                .map_err(|e| format!("parameter \"regex\": {e}"))?;
+            Ok(CountParams {
+                url,
+                matcher,
+                wanted: Wanted::Regex(pattern, options.ignore_case),
+            })
+        }
+        (needle, None) => {
+            let needle = needle.unwrap_or_else(|| DEFAULT_NEEDLE.as_bytes().to_vec());
+            let counter = Counter::with_options(&needle, options)
+                .map_err(|e| format!("parameter \"needle\": {e}"))?;
+            Ok(CountParams {
+                url,
+                matcher: Matcher::from(counter),
+                wanted: Wanted::Needle(needle, options),
+            })
+        }
+    }
+}
+
+/// A client's pattern, compiled within the server's bounds.
+#[cfg(feature = "regex")]
+fn regex_matcher(pattern: &str, ignore_case: bool) -> Result<Matcher, String> {
+    let settings = crate::pattern::StreamRegex::builder()
+        .case_insensitive(ignore_case)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .cache_capacity(REGEX_CACHE)
+        .fail_when_thrashing(true);
+    Matcher::from_pattern(pattern, &settings).map_err(|e| e.to_string())
+}
+
+/// Without the `regex` feature, `regex=` is refused.
+#[cfg(not(feature = "regex"))]
+fn regex_matcher(_pattern: &str, _ignore_case: bool) -> Result<Matcher, String> {
+    Err("this server was built without regular expressions".into())
 }
 
 /// A boolean parameter: `1`/`true` or `0`/`false`.
@@ -255,7 +344,7 @@ fn flag(name: &str, value: &[u8]) -> Result<bool, String> {
 /// Fetches `url` and counts, within the server's limits: a slot among the
 /// concurrent fetches, and the per-request deadline (which includes the
 /// wait for the slot).
-async fn fetch(app: &App, request: &Request, url: &Url, mut counter: Counter) -> Fetched {
+async fn fetch(app: &App, request: &Request, url: &Url, mut counter: Matcher) -> Fetched {
     let refused = |reply: Reply| Fetched {
         result: Err((reply, None)),
         took: None,
@@ -330,16 +419,23 @@ mod tests {
 
     #[test]
     fn count_parameters() {
-        let (url, counter) = count_params(Some(
+        let params = count_params(Some(
             "url=http%3A%2F%2Fa.example%2F&needle=a+b&ignore_case=1",
         ))
         .unwrap();
-        assert_eq!(url.to_string(), "http://a.example/");
-        assert_eq!(counter.needle(), b"a b");
-        assert!(counter.options().ignore_case);
-        assert!(!counter.options().overlapping);
-        let (_, counter) = count_params(Some("url=http://a/")).unwrap();
-        assert_eq!(counter.needle(), b".NET");
+        assert_eq!(params.url.to_string(), "http://a.example/");
+        let options = CounterOptions::default().ignore_case(true);
+        assert_eq!(params.wanted, Wanted::Needle(b"a b".to_vec(), options));
+        assert_eq!(params.matcher.describe().pattern, "a b");
+        let params = count_params(Some("url=http://a/")).unwrap();
+        assert_eq!(
+            params.wanted,
+            Wanted::Needle(b".NET".to_vec(), CounterOptions::default())
+        );
+        // Needles that are not UTF-8 stay apart.
+        let a = count_params(Some("url=http://a/&needle=%ff")).unwrap();
+        let b = count_params(Some("url=http://a/&needle=%fe")).unwrap();
+        assert_ne!(a.wanted, b.wanted);
 
         for bad in [
             None,
@@ -353,8 +449,29 @@ mod tests {
             Some("url=%zz"),
             Some("url=%ff"),
             Some("url=http://user:pw@a/"),
+            Some("url=http://a/&regex=a&needle=a"),
+            Some("url=http://a/&regex=a&overlapping=1"),
+            Some("url=http://a/&regex=a*"),
+            Some("url=http://a/&regex=%ff"),
+            Some("url=http://a/&regex=a&regex=b"),
         ] {
             assert!(count_params(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[cfg(feature = "regex")]
+    #[test]
+    fn regex_parameters() {
+        use crate::MatcherKind;
+        let params = count_params(Some("url=http://a/&regex=J%5Ba-z%5D%2B&ignore_case=1")).unwrap();
+        assert_eq!(params.wanted, Wanted::Regex("J[a-z]+".into(), true));
+        assert_eq!(params.matcher.describe().kind, MatcherKind::Regex);
+        let literal = count_params(Some("url=http://a/&regex=%5C.NET")).unwrap();
+        assert_eq!(literal.matcher.describe().kind, MatcherKind::Literal);
+        // The server's size limit is below the library's.
+        let big = count_params(Some("url=http://a/&regex=%5Cw%7B100%7D")).unwrap_err();
+        assert!(big.contains("too big"), "{big}");
+        let boundary = count_params(Some("url=http://a/&regex=%5Cbx")).unwrap_err();
+        assert!(boundary.contains("(?-u:\\b)"), "{boundary}");
     }
 }

@@ -868,3 +868,5 @@ fn the_serve_command_refuses_bad_flags() {
 mod answers;
 mod attacks;
 mod operations;
+#[cfg(feature = "regex")]
+mod patterns;
