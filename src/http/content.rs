@@ -133,7 +133,6 @@ impl<S: AsyncRead + Unpin> Content<S> {
 mod tests {
     use super::*;
     use crate::http::{Framing, Header, Replay};
-    use crate::Counter;
 
     fn headers(coding: &str) -> Headers {
         Headers::from(vec![Header {
@@ -213,7 +212,7 @@ mod tests {
         let body = Body::new(endless, Framing::UntilClose, Vec::new());
         let mut content = Content::new(body, &headers("gzip")).unwrap();
         assert_eq!(content.codings(), "gzip");
-        let mut counter = Counter::new("x").unwrap();
+        let mut counter = crate::Counter::new("x").unwrap();
         let mut buf = vec![0; 64 * 1024];
         let deadline = Instant::now() + Duration::from_millis(50);
         let counting = content.count_into(&mut counter, &mut buf);
