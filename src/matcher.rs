@@ -319,7 +319,7 @@ impl Matcher {
 }
 
 /// Anything a body can be counted with: a [`Counter`], a
-/// [`StreamRegex`](crate::pattern::StreamRegex) (feature `regex`) or a
+/// [`StreamRegex`] (feature `regex`) or a
 /// [`Matcher`] holding either. [`Client::count`](crate::Client::count) and
 /// the `http` module's counting methods take any of them.
 ///
