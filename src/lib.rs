@@ -19,7 +19,7 @@
 //!    ─► [TLS, sessions resumed] ◄──────────────────────────────────────────────────┘
 //!    ─► write GET head ─► read + parse response head (bounded) ─► pick body framing
 //!    ─► Body: AsyncRead (content-length | chunked | until-close)
-//!    ─► [Content-Encoding: gzip | deflate | br, decoded as it streams] ─► Counter::feed
+//!    ─► [Content-Encoding: gzip | deflate | br, decoded as it streams] ─► Tally::feed
 //!    ─► body read to its framed end? connection back to the pool : closed
 //!    ─► redirect? loop with the new Url (bounded, re-checked) ─► Report
 //! ```
@@ -27,6 +27,8 @@
 //! | module | owns |
 //! | --- | --- |
 //! | [`counter`] | the incremental matcher: pure, no I/O |
+//! | [`pattern`] | regular expressions counted over a stream (feature `regex`) |
+//! | [`matcher`] | [`Tally`], what a body is counted with: a [`Counter`], a regex, a [`Matcher`] |
 //! | [`url`] | `http`/`https` URL parsing and reference resolution |
 //! | [`http`] | the hand-rolled HTTP/1.1 GET over any byte stream |
 //! | [`client`] | connecting, TLS, timeouts, redirects, status policy, the connection pool |
@@ -48,6 +50,7 @@
 //! | `tls` | `https` URLs: rustls (ring provider), webpki roots, `ClientBuilder::add_root_certificates_pem` |
 //! | `compression` | `netcount::decode`: gzip, deflate and br bodies decoded as they stream (flate2 on miniz_oxide, brotli-decompressor); `ClientBuilder::compressed` |
 //! | `server` | `netcount::server`, the web API (its own executor; no CLI crate) |
+//! | `regex` | `netcount::pattern::StreamRegex` and [`Matcher::from_pattern`]: regular expressions counted as the body streams (regex-automata's lazy DFA, regex-syntax) |
 //! | `cli` | the `netcount` binary: `server` plus smol, lexopt, async-signal |
 //!
 //! Without features the library is the counter, the URL parser, the HTTP/1.1
@@ -131,6 +134,33 @@
 //! # });
 //! ```
 //!
+//! # Patterns
+//!
+//! With the `regex` feature, a body can be counted with a regular
+//! expression instead of a string: [`Client::count`] takes any [`Tally`]
+//! (a [`Counter`], a `pattern::StreamRegex`, or a [`Matcher`] that picks
+//! between them). The count is exactly what
+//! `regex::bytes::Regex::find_iter(whole_body).count()` gives, however the
+//! body was cut into reads, in bounded memory; a match that would need more
+//! look-ahead than allowed is [`Error::Pattern`], never a guess. The
+//! [`pattern`] module says what is refused and why.
+//!
+//! ```
+//! # #[cfg(feature = "regex")] {
+//! use netcount::{http, url::Url, Matcher};
+//!
+//! # futures_lite::future::block_on(async {
+//! let page = "HTTP/1.1 200 OK\r\nContent-Length: 29\r\n\r\n.NET 8, .NET 9 and .NET Core.";
+//! let response = http::get(http::Replay::new(page), &Url::parse("http://example.org/")?).await?;
+//! let settings = netcount::pattern::StreamRegex::builder();
+//! let mut versions = Matcher::from_pattern(r"\.NET \d+", &settings)?;
+//! response.count(&mut versions).await?;
+//! assert_eq!(versions.count(), 2);
+//! # Ok::<(), netcount::Error>(())
+//! # }).unwrap();
+//! # }
+//! ```
+//!
 //! Speak HTTP over a stream of your own (here, in memory):
 //!
 //! ```
@@ -174,9 +204,10 @@ mod timeout;
 mod tls;
 pub mod url;
 
-/// The README's example, compiled and run as a doc test.
+/// The README's examples, compiled and run as doc tests (with the default
+/// features, which they use).
 #[doc = include_str!("../README.md")]
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "regex", feature = "tls"))]
 pub struct ReadmeDoctests;
 
 pub use client::{count, Client, ClientBuilder, Progress, Report};

@@ -62,6 +62,8 @@ pub fn serve() -> Page {
   GET /DotNetCount   {DEFAULT_NEEDLE} count at the default URL (JSON number)
   GET /count?url=URL[&needle=TEXT][&ignore_case=1][&overlapping=1]
                      JSON report
+  GET /count?url=URL&regex=PATTERN[&ignore_case=1]
+                     JSON report of the pattern's matches
   GET /healthz       ok
   GET /metrics       counters in the Prometheus text format"
         ),
