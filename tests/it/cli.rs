@@ -8,13 +8,6 @@ use std::time::{Duration, Instant};
 
 use crate::support::*;
 
-fn netcount(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netcount"))
-        .args(args)
-        .output()
-        .expect("run netcount")
-}
-
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
@@ -234,7 +227,7 @@ fn bash_completes_flags_choices_files_and_commands() {
         eprintln!("SKIPPED: bash_completes_flags_choices_files_and_commands needs bash");
         return;
     };
-    assert_eq!(flags, ["--max-redirects"]);
+    assert_eq!(flags, ["--max-match-bytes", "--max-redirects"]);
     assert_eq!(
         probe(&["netcount", "serve", "--max-f"]).unwrap(),
         ["--max-fetches"]
@@ -270,7 +263,8 @@ fn fish_completes_flags_with_descriptions() {
     };
     assert_eq!(
         flags,
-        "--max-redirects\tredirects to follow (default: 10)\n"
+        "--max-match-bytes\tbytes -e may read past a match to confirm it (default: 65536)\n\
+         --max-redirects\tredirects to follow (default: 10)\n"
     );
     let serve = complete("netcount serve --max-f").unwrap();
     assert_eq!(
@@ -335,7 +329,7 @@ fn zsh_completes_flags_choices_and_commands() {
             "{line}: {expected:?} not in {screen:?}"
         );
     };
-    shows("netcount --max-", "netcount --max-redirects=");
+    shows("netcount --max-r", "netcount --max-redirects=");
     shows("netcount serve --max-f", "netcount serve --max-fetches=");
     shows("netcount --generate complete-", "complete-fish");
     shows("netcount se", "netcount serve ");

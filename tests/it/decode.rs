@@ -506,16 +506,9 @@ fn response_count_decodes_over_a_socket_of_your_own() {
 
 #[cfg(feature = "cli")]
 mod cli {
-    use std::process::{Command, Output};
+    use std::process::Output;
 
     use super::*;
-
-    fn netcount(args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_netcount"))
-            .args(args)
-            .output()
-            .expect("run netcount")
-    }
 
     fn stdout(output: &Output) -> String {
         String::from_utf8_lossy(&output.stdout).into_owned()

@@ -158,14 +158,6 @@ fn a_match_needing_too_much_look_ahead_fails_the_fetch() {
 #[cfg(feature = "cli")]
 mod cli {
     use super::*;
-    use std::process::{Command, Output};
-
-    fn netcount(args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_netcount"))
-            .args(args)
-            .output()
-            .expect("run netcount")
-    }
 
     fn text(bytes: &[u8]) -> String {
         String::from_utf8_lossy(bytes).into_owned()

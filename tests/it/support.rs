@@ -225,3 +225,12 @@ pub fn quick_client() -> netcount::Client {
 pub fn count(url: &str, needle: &str) -> Result<netcount::Report, netcount::Error> {
     count_with(&quick_client(), url, needle)
 }
+
+/// Runs the `netcount` binary with `args` and waits for it.
+#[cfg(feature = "cli")]
+pub fn netcount(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_netcount"))
+        .args(args)
+        .output()
+        .expect("run netcount")
+}
