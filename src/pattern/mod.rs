@@ -10,6 +10,7 @@
 //! | --- | --- |
 //! | `parse.rs` | the parser settings, the refusals, the plain-literal test |
 //! | `stream.rs` | the lazy DFA stepped across pieces, the re-scan buffer |
+//! | `accel.rs` | skipping the bytes that keep the DFA in its start state |
 //! | `error.rs` | [`PatternError`] |
 //!
 //! # What is refused, and why
@@ -38,6 +39,8 @@
 //! # Ok::<(), netcount::pattern::PatternError>(())
 //! ```
 
+#[cfg(feature = "regex")]
+mod accel;
 mod error;
 #[cfg(feature = "regex")]
 mod parse;

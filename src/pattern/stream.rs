@@ -42,6 +42,7 @@ use regex_automata::util::prefilter::Prefilter;
 use regex_automata::util::start;
 use regex_automata::{Anchored, MatchKind, Span};
 
+use super::accel::Accel;
 use super::parse::parse;
 use super::{PatternError, DEFAULT_MAX_MATCH_BYTES};
 
@@ -380,6 +381,9 @@ pub struct StreamRegex {
     /// The prefilter's longest literal minus one: how many bytes at the end
     /// of a piece it must not jump into.
     prefilter_keep: usize,
+    /// Without a prefilter, with `universal_start`: skips the bytes that
+    /// keep the DFA in its start state.
+    accel: Option<Accel>,
     /// The start state does not depend on the byte before it (no look-around
     /// at the start of the pattern), so a jump can keep the current state.
     universal_start: bool,
@@ -470,20 +474,33 @@ impl StreamRegex {
         } else {
             (None, None)
         };
-        let dfa = DFA::builder()
-            .configure(
-                DFA::config()
-                    .match_kind(MatchKind::LeftmostFirst)
-                    .minimum_cache_clear_count(clears)
-                    .minimum_bytes_per_state(bytes_per_state)
-                    .cache_capacity(settings.cache_capacity)
-                    .skip_cache_capacity_check(true)
-                    // Start states are tagged only when a prefilter may
-                    // jump from them.
-                    .specialize_start_states(prefilter.is_some()),
-            )
-            .build_from_nfa(nfa)
-            .map_err(|err| PatternError::TooBig(err.to_string()))?;
+        let universal_start = nfa.look_set_prefix_any().is_empty();
+        let build = |specialize_start_states: bool| {
+            DFA::builder()
+                .configure(
+                    DFA::config()
+                        .match_kind(MatchKind::LeftmostFirst)
+                        .minimum_cache_clear_count(clears)
+                        .minimum_bytes_per_state(bytes_per_state)
+                        .cache_capacity(settings.cache_capacity)
+                        .skip_cache_capacity_check(true)
+                        // Start states are tagged (the hot loop stops on
+                        // them) only when something can jump from them.
+                        .specialize_start_states(specialize_start_states),
+                )
+                .build_from_nfa(nfa.clone())
+                .map_err(|err| PatternError::TooBig(err.to_string()))
+        };
+        // Without a literal prefix, a start state that does not depend on
+        // look-behind may still be skipped through with an accelerator.
+        let mut dfa = build(prefilter.is_some() || universal_start)?;
+        let accel = match prefilter {
+            None if universal_start => Accel::for_start_state(&dfa),
+            _ => None,
+        };
+        if prefilter.is_none() && accel.is_none() && universal_start {
+            dfa = build(false)?;
+        }
         let cache = dfa.create_cache();
         Ok(StreamRegex {
             pattern: pattern.into(),
@@ -491,7 +508,8 @@ impl StreamRegex {
                 .as_ref()
                 .map_or(0, |pre| pre.max_needle_len().saturating_sub(1)),
             prefilter,
-            universal_start: dfa.get_nfa().look_set_prefix_any().is_empty(),
+            accel,
+            universal_start,
             universal_start_state: None,
             dfa,
             cache,
@@ -741,6 +759,10 @@ impl StreamRegex {
                 // could begin, and step that byte at once (asking again
                 // there would find the same place).
                 if sid.is_start() && self.pending.is_none() {
+                    if self.accel.as_ref().is_some_and(|accel| !accel.pays()) {
+                        self.stop_accelerating()?;
+                        sid = self.start(None)?;
+                    }
                     if let Some(to) = self.jump(hay, at) {
                         at = to;
                         if !self.universal_start {
@@ -824,8 +846,13 @@ impl StreamRegex {
     /// jump to, if further than `at`: the next candidate, but never into the
     /// last `prefilter_keep` bytes, where a literal may begin and continue
     /// in the next piece.
-    fn jump(&self, hay: &[u8], at: usize) -> Option<usize> {
-        let prefilter = self.prefilter.as_ref()?;
+    fn jump(&mut self, hay: &[u8], at: usize) -> Option<usize> {
+        let Some(prefilter) = self.prefilter.as_ref() else {
+            // Every byte skipped keeps the DFA where it is: nothing is cut
+            // at the end of the piece, so the skip may reach it.
+            let to = self.accel.as_mut()?.skip(hay, at);
+            return (to > at).then_some(to);
+        };
         let stop = hay.len().saturating_sub(self.prefilter_keep);
         if at >= stop {
             return None;
@@ -834,6 +861,22 @@ impl StreamRegex {
             .find(hay, Span::from(at..hay.len()))
             .map_or(stop, |found| found.start.min(stop));
         (to > at).then_some(to)
+    }
+
+    /// Drops the accelerator, which did not pay on this text, and the start
+    /// states' tags with it: a DFA that does not stop at its start state,
+    /// with a new cache. Called in a start state, with no match pending, so
+    /// nothing of the old cache is needed.
+    fn stop_accelerating(&mut self) -> Result<(), PatternError> {
+        self.accel = None;
+        let config = self.dfa.get_config().clone().specialize_start_states(false);
+        self.dfa = DFA::builder()
+            .configure(config)
+            .build_from_nfa(self.dfa.get_nfa().clone())
+            .map_err(|err| PatternError::TooBig(err.to_string()))?;
+        self.cache = self.dfa.create_cache();
+        self.universal_start_state = None;
+        Ok(())
     }
 
     /// The unanchored start state after `look_behind` (`None`: the start of

@@ -47,6 +47,12 @@ const PATTERNS: &[&str] = &[
     "[a-c]{3}",
     "c+|a+b+",
     "(?:ab|ba)+c?",
+    // Led by a class of more than three bytes: no prefilter, the start
+    // state skipped through by the accelerator (until it stops paying).
+    "[a-cK]b+",
+    "[A-Ck]a",
+    "[ABab1_]+c",
+    "[A-Z][a-z]+Script",
     // Case folding (Unicode: K also matches the Kelvin sign).
     "(?i)ab",
     "(?i)a+B",
@@ -239,6 +245,50 @@ fn agrees_with_regex_on_the_whole_buffer_millions() {
     checked += differential(0x1234_5678_9abc_def1, 40, 10, 3000);
     println!("{checked} streamed counts agree with regex::bytes");
     assert!(checked > 2_000_000, "{checked}");
+}
+
+/// The start-state accelerator skips while the text makes it pay, and gives
+/// way to the plain DFA, mid-stream, when it stops paying: the count is the
+/// same throughout, for every cutting.
+#[test]
+fn the_accelerator_gives_way_mid_stream_without_losing_a_match() {
+    let pattern = "[A-Z][a-z]+Script";
+    let mut rng = Rng(5);
+    // Capitals rare (long skips), then every other byte (short skips, for
+    // more than a window of them), then rare again.
+    let mut hay = Vec::new();
+    for (words, capitals_every) in [(3000, 40), (20_000, 1), (3000, 40)] {
+        for _ in 0..words {
+            if rng.below(capitals_every) == 0 {
+                hay.extend_from_slice(if rng.below(2) == 0 {
+                    b"JavaScript"
+                } else {
+                    b"Java"
+                });
+            } else {
+                hay.extend_from_slice(b"lorem ");
+            }
+            hay.push(b' ');
+        }
+    }
+    let expected = oracle(pattern, false, &hay);
+    assert!(expected > 1000, "{expected}");
+    for sizes in [vec![usize::MAX], vec![1], vec![7, 3, 4096], vec![65_536]] {
+        let mut regex = StreamRegex::new(pattern).unwrap();
+        assert!(
+            format!("{regex:?}").contains("accel: Some"),
+            "accelerated at first"
+        );
+        assert_eq!(
+            streamed(&mut regex, &hay, &sizes),
+            Ok(expected),
+            "{sizes:?}"
+        );
+        assert!(
+            format!("{regex:?}").contains("accel: None"),
+            "and no longer at the end"
+        );
+    }
 }
 
 /// With a small look-ahead limit the answer is the same for every way of
