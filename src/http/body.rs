@@ -53,9 +53,59 @@ const YIELD_EVERY_BYTES: usize = 256 * 1024;
 /// 256 KiB would hold the thread for seconds.
 const YIELD_EVERY: Duration = Duration::from_millis(2);
 
-/// The largest piece fed to the counter at once, between two looks at the
-/// clock: a few milliseconds for the slowest pattern, nothing for memmem.
-const FEED_PIECE: usize = 16 * 1024;
+/// The smallest piece fed to the counter at once (the clock is read around
+/// each piece): for the slowest patterns.
+const FEED_MIN: usize = 4 * 1024;
+
+/// The largest: for memmem, which counts 256 KiB in tens of microseconds.
+const FEED_MAX: usize = YIELD_EVERY_BYTES;
+
+/// A piece counted faster than this doubles the next one's size; one
+/// slower than `FEED_SLOW` halves it.
+const FEED_QUICK: Duration = Duration::from_micros(250);
+
+/// See [`FEED_QUICK`].
+const FEED_SLOW: Duration = Duration::from_millis(1);
+
+/// How much [`count_reader`] feeds the counter at once, and when it steps
+/// aside for other tasks: big pieces for a fast counter (fewer calls), small
+/// ones for a slow regex (a yield is never far off).
+#[derive(Debug)]
+struct Pace {
+    /// Bytes per piece, in `FEED_MIN..=FEED_MAX`.
+    piece: usize,
+    /// Bytes counted since the last yield; below `YIELD_EVERY_BYTES`.
+    bytes: usize,
+    /// Time spent counting since the last yield; below `YIELD_EVERY`.
+    spent: Duration,
+}
+
+impl Pace {
+    fn new() -> Pace {
+        Pace {
+            piece: 64 * 1024,
+            bytes: 0,
+            spent: Duration::ZERO,
+        }
+    }
+
+    /// Takes note of a piece of `len` bytes counted in `took`; returns
+    /// whether to yield now.
+    fn counted(&mut self, len: usize, took: Duration) -> bool {
+        if took < FEED_QUICK {
+            self.piece = (self.piece * 2).min(FEED_MAX);
+        } else if took > FEED_SLOW {
+            self.piece = (self.piece / 2).max(FEED_MIN);
+        }
+        self.bytes += len;
+        self.spent += took;
+        let due = self.bytes >= YIELD_EVERY_BYTES || self.spent >= YIELD_EVERY;
+        if due {
+            (self.bytes, self.spent) = (0, Duration::ZERO);
+        }
+        due
+    }
+}
 
 /// How the body is delimited, decided from the response head.
 ///
@@ -542,9 +592,7 @@ pub(crate) async fn count_reader<R: AsyncRead + Unpin, T: Tally + ?Sized>(
     buf: &mut [u8],
 ) -> Result<u64, Error> {
     let mut total = 0;
-    // Bytes counted, and when counting started, since the last yield.
-    let mut unyielded = 0;
-    let mut since = Instant::now();
+    let mut pace = Pace::new();
     loop {
         let n = reader.read(buf).await?;
         if n == 0 {
@@ -556,14 +604,15 @@ pub(crate) async fn count_reader<R: AsyncRead + Unpin, T: Tally + ?Sized>(
         // executor thread, and every timer raced against this one
         // (the client's total deadline), from running. Step aside
         // after `YIELD_EVERY_BYTES` counted or `YIELD_EVERY` spent.
-        for piece in buf[..n].chunks(FEED_PIECE) {
+        let mut rest = &buf[..n];
+        while !rest.is_empty() {
+            let (piece, after) = rest.split_at(pace.piece.min(rest.len()));
+            let started = Instant::now();
             counter.feed(piece)?;
-            unyielded += piece.len();
-            if unyielded >= YIELD_EVERY_BYTES || since.elapsed() >= YIELD_EVERY {
+            if pace.counted(piece.len(), started.elapsed()) {
                 futures_lite::future::yield_now().await;
-                unyielded = 0;
-                since = Instant::now();
             }
+            rest = after;
         }
     }
     // A regex confirms a match that ends with the body only now.
@@ -602,6 +651,28 @@ fn parse_chunk_size(line: &[u8]) -> Result<u64, Error> {
 mod tests {
     use super::*;
     use futures_lite::future::block_on;
+
+    /// Pieces grow while the counter is quick, shrink while it is slow,
+    /// within bounds; a yield is due after 256 KiB or 2 ms of counting.
+    #[test]
+    fn the_pace_follows_the_counter() {
+        let mut pace = Pace::new();
+        let quick = Duration::from_micros(10);
+        let slow = Duration::from_millis(3);
+        for _ in 0..10 {
+            pace.counted(1, quick);
+        }
+        assert_eq!(pace.piece, FEED_MAX);
+        for _ in 0..10 {
+            pace.counted(1, slow);
+        }
+        assert_eq!(pace.piece, FEED_MIN);
+        let mut pace = Pace::new();
+        assert!(!pace.counted(YIELD_EVERY_BYTES - 1, quick));
+        assert!(pace.counted(1, quick), "256 KiB counted");
+        assert!(!pace.counted(1, Duration::from_millis(1)));
+        assert!(pace.counted(1, Duration::from_millis(1)), "2 ms spent");
+    }
 
     fn read_body(
         framing: Framing,
