@@ -1265,7 +1265,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Metered<'_, S> {
 /// server that sends forever, as fast as it is read, never makes a read
 /// wait (nor does a small compressed body that decodes to gigabytes), but
 /// the content is counted by the loop of [`Body::count_into`](crate::http::Body::count_into),
-/// which steps aside every 256 KiB it counts, and that is the turn this
+/// which steps aside every 256 KiB it counts (or 2 ms spent counting), and
+/// that is the turn this
 /// timer needs.
 async fn within_total<T>(
     deadline: Option<Instant>,

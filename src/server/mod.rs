@@ -40,7 +40,8 @@
 //! tasks and runs it on [`Config::threads`] threads of its own from
 //! [`Server::run_until`], so any executor (or a plain `block_on`, as below)
 //! can drive it; it needs no CLI crate. A count
-//! steps aside every 256 KiB, so a long one never holds a thread for long.
+//! steps aside every 256 KiB or 2 ms, so a long one (or a slow pattern)
+//! never holds a thread for long.
 //!
 //! # Example
 //!
