@@ -1266,8 +1266,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Metered<'_, S> {
 /// wait (nor does a small compressed body that decodes to gigabytes), but
 /// the content is counted by the loop of [`Body::count_into`](crate::http::Body::count_into),
 /// which steps aside every 256 KiB it counts (or 2 ms spent counting), and
-/// that is the turn this
-/// timer needs.
+/// that is the turn this timer needs.
 async fn within_total<T>(
     deadline: Option<Instant>,
     total: Duration,
