@@ -3,7 +3,7 @@
 //! resumption against a rustls server that reports how each handshake went;
 //! certificate errors in words.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -104,11 +104,9 @@ fn converse(mut stream: TcpStream, connection: usize, handler: &Handler, seen: &
     let mut wait = Duration::from_secs(5);
     for index in 1.. {
         stream.set_read_timeout(Some(wait)).unwrap();
-        let Some(head) = read_head(&mut stream) else {
+        let Some(request) = read_request(&mut stream) else {
             return;
         };
-        let target = head.split(' ').nth(1).unwrap_or_default().to_string();
-        let request = Request { head, target };
         let now = Seen {
             connection,
             index,
@@ -134,19 +132,6 @@ fn converse(mut stream: TcpStream, connection: usize, handler: &Handler, seen: &
         }
     }
     let _ = stream.shutdown(Shutdown::Both);
-}
-
-/// Reads one request head; `None` at end of stream or timeout.
-fn read_head(stream: &mut TcpStream) -> Option<String> {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match stream.read(&mut byte) {
-            Ok(1) => head.push(byte[0]),
-            _ => return None,
-        }
-    }
-    Some(String::from_utf8_lossy(&head).into_owned())
 }
 
 fn chunked(body: &str) -> String {
@@ -635,7 +620,7 @@ mod tls {
                     let conn = ServerConnection::new(config).unwrap();
                     let mut tls = StreamOwned::new(conn, tcp);
                     let mut first = true;
-                    while let Some(()) = read_tls_head(&mut tls) {
+                    while read_head(&mut tls).is_some() {
                         if first {
                             first = false;
                             let kind = tls.conn.handshake_kind().unwrap();
@@ -655,18 +640,6 @@ mod tls {
             }
         });
         TlsServer { addr, handshakes }
-    }
-
-    fn read_tls_head(tls: &mut impl Read) -> Option<()> {
-        let mut head = Vec::new();
-        let mut byte = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            match tls.read(&mut byte) {
-                Ok(1) => head.push(byte[0]),
-                _ => return None,
-            }
-        }
-        Some(())
     }
 
     fn trusting(builder: netcount::ClientBuilder) -> Client {

@@ -112,13 +112,8 @@ fn answer_tls(tcp: TcpStream, config: Arc<ServerConfig>, steps: &[Step], end: En
     let conn = ServerConnection::new(config).unwrap();
     let mut tls = StreamOwned::new(conn, tcp);
     // Read the request head (the handshake happens on the way).
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match tls.read(&mut byte) {
-            Ok(1) => head.push(byte[0]),
-            _ => return, // the client gave up, e.g. on our certificate
-        }
+    if read_head(&mut tls).is_none() {
+        return; // the client gave up, e.g. on our certificate
     }
     for step in steps {
         match step {
