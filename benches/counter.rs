@@ -26,6 +26,9 @@ use std::time::{Duration, Instant};
 
 use netcount::{Counter, CounterOptions};
 
+mod common;
+use common::best;
+
 /// Corpus size: large enough to leave the caches, small enough to be quick.
 const CORPUS: usize = 64 << 20;
 /// Runs per measurement; the best is kept.
@@ -60,22 +63,6 @@ fn corpus_with(every: usize, filler: &[u8]) -> Vec<u8> {
     }
     out.truncate(CORPUS);
     out
-}
-
-/// Best time of `RUNS` calls of `f`, and its result.
-fn best<T: PartialEq + std::fmt::Debug>(mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut best = Duration::MAX;
-    let mut result = None;
-    for _ in 0..RUNS {
-        let started = Instant::now();
-        let value = black_box(f());
-        best = best.min(started.elapsed());
-        if let Some(previous) = &result {
-            assert_eq!(previous, &value);
-        }
-        result = Some(value);
-    }
-    (best, result.unwrap())
 }
 
 /// Best times of `RUNS` calls each of `base` and `f`, taken in turn so that
@@ -140,7 +127,8 @@ fn chunks() {
     for (name, every) in [("sparse", 20 * 1024), ("dense", 50)] {
         let data = corpus(every);
         let finder = memchr::memmem::Finder::new(".NET");
-        let (base_time, base_count) = best(|| finder.find_iter(black_box(&data)).count() as u64);
+        let (base_time, base_count) =
+            best(RUNS, || finder.find_iter(black_box(&data)).count() as u64);
         println!(
             "{name:<7} {:<12} {:>8} {:>10.2} {:>9} {:>10}",
             "baseline",
@@ -152,7 +140,7 @@ fn chunks() {
         let mut case_sensitive = Duration::ZERO;
         for (mode, options) in modes {
             for chunk in chunks {
-                let (time, count) = best(|| {
+                let (time, count) = best(RUNS, || {
                     let mut counter = Counter::with_options(".NET", options).unwrap();
                     for piece in black_box(&data).chunks(chunk) {
                         counter.feed(piece);

@@ -13,9 +13,12 @@
 //! shared machine.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use netcount::pattern::StreamRegex;
+
+mod common;
+use common::best;
 
 /// Corpus size.
 const CORPUS: usize = 256 << 20;
@@ -60,22 +63,6 @@ fn corpus(every: usize, script: usize) -> Vec<u8> {
     out
 }
 
-/// Best time of `RUNS` calls of `f`, and its result (the same every run).
-fn best<T: PartialEq + std::fmt::Debug>(mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut best = Duration::MAX;
-    let mut result = None;
-    for _ in 0..RUNS {
-        let started = Instant::now();
-        let value = black_box(f());
-        best = best.min(started.elapsed());
-        if let Some(previous) = &result {
-            assert_eq!(previous, &value);
-        }
-        result = Some(value);
-    }
-    (best, result.unwrap())
-}
-
 fn gib_per_s(time: Duration) -> f64 {
     CORPUS as f64 / time.as_secs_f64() / (1u64 << 30) as f64
 }
@@ -115,9 +102,10 @@ fn main() {
         }
         let data = &corpora.iter().find(|(n, _)| *n == name).unwrap().1;
         let whole = regex::bytes::Regex::new(pattern).unwrap();
-        let (base_time, base_count) = best(|| whole.find_iter(black_box(data)).count() as u64);
+        let (base_time, base_count) =
+            best(RUNS, || whole.find_iter(black_box(data)).count() as u64);
         let mut streaming = StreamRegex::new(pattern).unwrap();
-        let (time, count) = best(|| {
+        let (time, count) = best(RUNS, || {
             streaming.reset();
             for piece in black_box(data).chunks(CHUNK) {
                 streaming.feed(piece).unwrap();

@@ -3,7 +3,7 @@
 //! resumption against a rustls server that reports how each handshake went;
 //! certificate errors in words.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -37,6 +37,7 @@ enum Then {
 }
 
 /// The answer to one request: bytes to play, then what to do.
+#[derive(Clone)]
 struct Reply {
     steps: Vec<Step>,
     then: Then,
@@ -46,6 +47,14 @@ fn reply(bytes: impl AsRef<[u8]>, then: Then) -> Reply {
     Reply {
         steps: vec![send(bytes)],
         then,
+    }
+}
+
+/// Closes the connection without an answer.
+fn hang_up() -> Reply {
+    Reply {
+        steps: Vec::new(),
+        then: Then::Close,
     }
 }
 
@@ -95,6 +104,14 @@ impl KeepAlive {
     fn seen(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
     }
+
+    /// Where each request arrived: (connection, request on it).
+    fn arrivals(&self) -> Vec<(usize, usize)> {
+        self.seen()
+            .iter()
+            .map(|s| (s.connection, s.index))
+            .collect()
+    }
 }
 
 /// Answers requests on one connection until told to close or the client
@@ -104,11 +121,9 @@ fn converse(mut stream: TcpStream, connection: usize, handler: &Handler, seen: &
     let mut wait = Duration::from_secs(5);
     for index in 1.. {
         stream.set_read_timeout(Some(wait)).unwrap();
-        let Some(head) = read_head(&mut stream) else {
+        let Some(request) = read_request(&mut stream) else {
             return;
         };
-        let target = head.split(' ').nth(1).unwrap_or_default().to_string();
-        let request = Request { head, target };
         let now = Seen {
             connection,
             index,
@@ -134,19 +149,6 @@ fn converse(mut stream: TcpStream, connection: usize, handler: &Handler, seen: &
         }
     }
     let _ = stream.shutdown(Shutdown::Both);
-}
-
-/// Reads one request head; `None` at end of stream or timeout.
-fn read_head(stream: &mut TcpStream) -> Option<String> {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match stream.read(&mut byte) {
-            Ok(1) => head.push(byte[0]),
-            _ => return None,
-        }
-    }
-    Some(String::from_utf8_lossy(&head).into_owned())
 }
 
 fn chunked(body: &str) -> String {
@@ -175,6 +177,31 @@ fn fetch_all(client: &Client, server: &KeepAlive, paths: &[&str]) -> Vec<bool> {
             report.reused
         })
         .collect()
+}
+
+/// Fetches `first` with `client` from a server that answers that path with
+/// `answer` (and every other path with one `.NET`), which must fail; waits
+/// `pause`; then fetches `/next`, which must count. Returns the first
+/// fetch's error, whether the second reused a connection, and the
+/// connections the server accepted for both.
+fn after_a_failed_fetch(
+    client: &Client,
+    first: &str,
+    answer: Reply,
+    pause: Duration,
+) -> (Error, bool, usize) {
+    let path = first.to_string();
+    let server = KeepAlive::start(move |seen| {
+        if seen.request.target == path {
+            answer.clone()
+        } else {
+            reply(ok_with_length(".NET"), Then::Next)
+        }
+    });
+    let error = count_with(client, &server.url(first), ".NET").unwrap_err();
+    thread::sleep(pause);
+    let reused = fetch_all(client, &server, &["/next"])[0];
+    (error, reused, server.accepted())
 }
 
 #[test]
@@ -250,18 +277,13 @@ fn a_close_delimited_body_is_never_reused() {
 
 #[test]
 fn a_truncated_body_does_not_return_its_connection() {
-    let server = KeepAlive::start(|seen| match seen.connection {
-        1 => reply(
-            "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n.NET",
-            Then::Close,
-        ),
-        _ => reply(ok_with_length(".NET"), Then::Next),
-    });
-    let client = client();
-    let error = count_with(&client, &server.url("/1"), ".NET").unwrap_err();
+    let short = reply(
+        "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n.NET",
+        Then::Close,
+    );
+    let (error, reused, accepted) = after_a_failed_fetch(&client(), "/1", short, Duration::ZERO);
     assert!(matches!(error, Error::Truncated { .. }), "{error}");
-    assert_eq!(fetch_all(&client, &server, &["/2"]), [false]);
-    assert_eq!(server.accepted(), 2);
+    assert_eq!((reused, accepted), (false, 2));
 }
 
 #[test]
@@ -269,82 +291,65 @@ fn a_body_cut_by_a_timeout_does_not_return_its_connection() {
     // The first body stalls past the read timeout, then is completed, and
     // the connection stays open. Reused, it would hand its last bytes to
     // the next fetch as the start of a response.
-    let server = KeepAlive::start(|seen| match seen.connection {
-        1 => Reply {
-            steps: vec![
-                send("HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\n.NET"),
-                sleep_ms(600),
-                send(".NET"),
-            ],
-            then: Then::Next,
-        },
-        _ => reply(ok_with_length(".NET"), Then::Next),
-    });
+    let stalled = Reply {
+        steps: vec![
+            send("HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\n.NET"),
+            sleep_ms(600),
+            send(".NET"),
+        ],
+        then: Then::Next,
+    };
     let client = Client::builder()
         .read_timeout(Duration::from_millis(200))
         .build();
-    let error = count_with(&client, &server.url("/1"), ".NET").unwrap_err();
+    let (error, reused, accepted) =
+        after_a_failed_fetch(&client, "/1", stalled, Duration::from_millis(600));
     assert!(matches!(error, Error::Timeout { .. }), "{error}");
-    thread::sleep(Duration::from_millis(600));
-    assert_eq!(fetch_all(&client, &server, &["/2"]), [false]);
-    assert_eq!(server.accepted(), 2);
+    assert_eq!((reused, accepted), (false, 2));
 }
 
 #[test]
 fn an_unread_body_does_not_return_its_connection() {
     // A coding the client cannot decode: an error before the body is read.
     // The rest of that response is still in the connection.
-    let server = KeepAlive::start(|seen| match seen.connection {
-        1 => reply(
-            "HTTP/1.1 200 OK\r\nContent-Encoding: x-unknown\r\nContent-Length: 4\r\n\r\n.NET",
-            Then::Next,
-        ),
-        _ => reply(ok_with_length(".NET"), Then::Next),
-    });
-    let client = client();
-    let error = count_with(&client, &server.url("/1"), ".NET").unwrap_err();
+    let unknown = reply(
+        "HTTP/1.1 200 OK\r\nContent-Encoding: x-unknown\r\nContent-Length: 4\r\n\r\n.NET",
+        Then::Next,
+    );
+    let (error, reused, accepted) = after_a_failed_fetch(&client(), "/1", unknown, Duration::ZERO);
     assert!(
         matches!(error, Error::UnsupportedEncoding { .. }),
         "{error}"
     );
-    assert_eq!(fetch_all(&client, &server, &["/2"]), [false]);
-    assert_eq!(server.accepted(), 2);
+    assert_eq!((reused, accepted), (false, 2));
 }
 
 #[test]
 fn an_error_status_with_a_small_body_is_drained_and_its_connection_reused() {
-    let server = KeepAlive::start(|seen| match seen.request.target.as_str() {
-        "/missing" => reply(
-            "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot here!",
-            Then::Next,
-        ),
-        _ => reply(ok_with_length(".NET"), Then::Next),
-    });
-    let client = client();
-    let error = count_with(&client, &server.url("/missing"), ".NET").unwrap_err();
+    let not_found = reply(
+        "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot here!",
+        Then::Next,
+    );
+    let (error, reused, accepted) =
+        after_a_failed_fetch(&client(), "/missing", not_found, Duration::ZERO);
     assert!(matches!(error, Error::Status { code: 404, .. }), "{error}");
-    assert_eq!(fetch_all(&client, &server, &["/found"]), [true]);
-    assert_eq!(server.accepted(), 1);
+    assert_eq!((reused, accepted), (true, 1));
 }
 
 #[test]
 fn an_error_status_with_a_large_body_is_not_drained() {
     let big = "x".repeat(1 << 20);
-    let server = KeepAlive::start(move |seen| match seen.request.target.as_str() {
-        "/missing" => reply(
-            format!(
-                "HTTP/1.1 404 Not Found\r\nContent-Length: {}\r\n\r\n{big}",
-                big.len()
-            ),
-            Then::Next,
+    let not_found = reply(
+        format!(
+            "HTTP/1.1 404 Not Found\r\nContent-Length: {}\r\n\r\n{big}",
+            big.len()
         ),
-        _ => reply(ok_with_length(".NET"), Then::Next),
-    });
-    let client = client();
-    let error = count_with(&client, &server.url("/missing"), ".NET").unwrap_err();
+        Then::Next,
+    );
+    let (error, reused, accepted) =
+        after_a_failed_fetch(&client(), "/missing", not_found, Duration::ZERO);
     assert!(matches!(error, Error::Status { code: 404, .. }), "{error}");
-    assert_eq!(fetch_all(&client, &server, &["/found"]), [false]);
-    assert_eq!(server.accepted(), 2);
+    assert_eq!((reused, accepted), (false, 2));
 }
 
 #[test]
@@ -381,12 +386,7 @@ fn a_connection_the_server_closed_while_idle_is_replaced() {
     assert_eq!(server.accepted(), 2);
     // The closed connection was seen as closed before any request was
     // written to it: each connection read exactly one request.
-    let seen: Vec<_> = server
-        .seen()
-        .iter()
-        .map(|s| (s.connection, s.index))
-        .collect();
-    assert_eq!(seen, [(1, 1), (2, 1)]);
+    assert_eq!(server.arrivals(), [(1, 1), (2, 1)]);
 }
 
 #[test]
@@ -396,20 +396,12 @@ fn a_reused_connection_closed_after_the_request_is_retried_once_on_a_new_one() {
     // as the request arrived.
     let server = KeepAlive::start(|seen| match seen.index {
         1 => reply(ok_with_length(".NET"), Then::Next),
-        _ => Reply {
-            steps: Vec::new(),
-            then: Then::Close,
-        },
+        _ => hang_up(),
     });
     let client = client();
     assert_eq!(fetch_all(&client, &server, &["/1", "/2"]), [false, false]);
     assert_eq!(server.accepted(), 2);
-    let seen: Vec<_> = server
-        .seen()
-        .iter()
-        .map(|s| (s.connection, s.index))
-        .collect();
-    assert_eq!(seen, [(1, 1), (1, 2), (2, 1)]);
+    assert_eq!(server.arrivals(), [(1, 1), (1, 2), (2, 1)]);
 }
 
 #[test]
@@ -421,10 +413,7 @@ fn a_retry_that_fails_too_is_a_clear_error_and_the_last_attempt() {
         if answered.fetch_add(1, Ordering::SeqCst) == 0 {
             reply(ok_with_length(".NET"), Then::Next)
         } else {
-            Reply {
-                steps: Vec::new(),
-                then: Then::Close,
-            }
+            hang_up()
         }
     });
     let client = client();
@@ -438,20 +427,12 @@ fn a_retry_that_fails_too_is_a_clear_error_and_the_last_attempt() {
     );
     // One retry on one new connection, then the error.
     assert_eq!(server.accepted(), 2);
-    let seen: Vec<_> = server
-        .seen()
-        .iter()
-        .map(|s| (s.connection, s.index))
-        .collect();
-    assert_eq!(seen, [(1, 1), (1, 2), (2, 1)]);
+    assert_eq!(server.arrivals(), [(1, 1), (1, 2), (2, 1)]);
 }
 
 #[test]
 fn a_fresh_connection_is_not_retried() {
-    let server = KeepAlive::start(|_| Reply {
-        steps: Vec::new(),
-        then: Then::Close,
-    });
+    let server = KeepAlive::start(|_| hang_up());
     let error = count_with(&client(), &server.url("/"), ".NET").unwrap_err();
     assert!(error.to_string().contains("without a response"), "{error}");
     assert_eq!(server.accepted(), 1);
@@ -635,7 +616,7 @@ mod tls {
                     let conn = ServerConnection::new(config).unwrap();
                     let mut tls = StreamOwned::new(conn, tcp);
                     let mut first = true;
-                    while let Some(()) = read_tls_head(&mut tls) {
+                    while read_head(&mut tls).is_some() {
                         if first {
                             first = false;
                             let kind = tls.conn.handshake_kind().unwrap();
@@ -655,18 +636,6 @@ mod tls {
             }
         });
         TlsServer { addr, handshakes }
-    }
-
-    fn read_tls_head(tls: &mut impl Read) -> Option<()> {
-        let mut head = Vec::new();
-        let mut byte = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            match tls.read(&mut byte) {
-                Ok(1) => head.push(byte[0]),
-                _ => return None,
-            }
-        }
-        Some(())
     }
 
     fn trusting(builder: netcount::ClientBuilder) -> Client {

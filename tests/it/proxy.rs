@@ -61,19 +61,6 @@ fn start_proxy(script: Script) -> TestProxy {
     TestProxy { addr, heads }
 }
 
-/// Reads a request head, byte by byte (so nothing after it is consumed).
-fn read_head(stream: &mut TcpStream) -> Option<String> {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match stream.read(&mut byte) {
-            Ok(1) => head.push(byte[0]),
-            _ => return None,
-        }
-    }
-    Some(String::from_utf8_lossy(&head).into_owned())
-}
-
 /// A loopback address for `host:port`: `*.test` names are 127.0.0.1, IP
 /// literals must be loopback; anything else is `None`.
 fn loopback(authority: &str) -> Option<SocketAddr> {
@@ -410,18 +397,10 @@ mod tunnel {
                 thread::spawn(move || {
                     tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
                     let mut tls = StreamOwned::new(ServerConnection::new(config).unwrap(), tcp);
-                    let mut head = Vec::new();
-                    let mut byte = [0u8; 1];
-                    while !head.ends_with(b"\r\n\r\n") {
-                        match tls.read(&mut byte) {
-                            Ok(1) => head.push(byte[0]),
-                            _ => return,
-                        }
-                    }
-                    heads
-                        .lock()
-                        .unwrap()
-                        .push(String::from_utf8_lossy(&head).into_owned());
+                    let Some(head) = read_head(&mut tls) else {
+                        return;
+                    };
+                    heads.lock().unwrap().push(head);
                     let _ = tls.write_all(&ok_with_length(&body));
                     tls.conn.send_close_notify();
                     let _ = tls.flush();

@@ -170,6 +170,22 @@ fn get(addr: SocketAddr, target: &str) -> Answer {
     request(addr, "GET", target)
 }
 
+/// Starts `GET target` on its own thread and returns once `upstream` has
+/// the fetch's request: from then on the fetch holds its slot until the
+/// upstream answers. The thread returns the answer.
+fn get_in_flight(
+    addr: SocketAddr,
+    target: &str,
+    upstream: &crate::support::Server,
+) -> thread::JoinHandle<Answer> {
+    let target = target.to_string();
+    let answer = thread::spawn(move || get(addr, &target));
+    while upstream.requests().is_empty() {
+        thread::sleep(Duration::from_millis(20));
+    }
+    answer
+}
+
 /// Sends a raw head and parses the single answer.
 fn raw(addr: SocketAddr, raw: &[u8]) -> Answer {
     let mut answers = parse_answers(&exchange(addr, raw), false);
@@ -677,15 +693,9 @@ fn fetches_over_the_limit_wait_then_get_503() {
     let server = start(config);
     let target = count_target(&upstream.url("/"), "");
     let addr = server.addr;
-    let first = {
-        let target = target.clone();
-        thread::spawn(move || get(addr, &target))
-    };
+    let first = get_in_flight(addr, &target, &upstream);
     // Once the first fetch holds the only slot, the second (another
     // needle, so it cannot share the first's fetch) cannot get it.
-    while upstream.requests().is_empty() {
-        thread::sleep(Duration::from_millis(20));
-    }
     let answer = get(addr, &format!("{target}&needle=x"));
     answer.error(503, "busy");
     assert_eq!(answer.header("retry-after"), Some("1"));
@@ -838,29 +848,30 @@ fn the_serve_command_serves_and_stops_on_sigterm() {
     }
 }
 
+/// Runs the binary with each of `runs` and checks that every one is a
+/// usage error: exit code 2 and a message that starts with `netcount: `.
+#[cfg(feature = "cli")]
+fn assert_usage_errors(runs: &[&[&str]]) {
+    for args in runs {
+        let output = netcount(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert!(err.starts_with("netcount: "), "{err}");
+    }
+}
+
 #[cfg(feature = "cli")]
 #[test]
 fn the_serve_command_refuses_bad_flags() {
-    for args in [
-        &["serve", "--bogus"][..],
+    assert_usage_errors(&[
+        &["serve", "--bogus"],
         &["serve", "--listen", "nowhere"],
         &["serve", "--max-connections", "0"],
         &["serve", "--allow-addr", "127.0.0.1"],
         &["serve", "--default-url", "ftp://a/"],
         &["serve", "--head-timeout", "-1"],
-    ] {
-        let output = Command::new(env!("CARGO_BIN_EXE_netcount"))
-            .args(args)
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
-        let err = String::from_utf8_lossy(&output.stderr);
-        assert!(err.starts_with("netcount: "), "{err}");
-    }
-    let output = Command::new(env!("CARGO_BIN_EXE_netcount"))
-        .args(["serve", "--help"])
-        .output()
-        .unwrap();
+    ]);
+    let output = netcount(&["serve", "--help"]);
     assert_eq!(output.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&output.stdout).contains("--allow-addr"));
 }

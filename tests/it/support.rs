@@ -157,17 +157,9 @@ fn answer(mut stream: TcpStream, handler: &Handler, requests: &Mutex<Vec<Request
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match stream.read(&mut byte) {
-            Ok(1) => head.push(byte[0]),
-            _ => return,
-        }
-    }
-    let head = String::from_utf8_lossy(&head).into_owned();
-    let target = head.split(' ').nth(1).unwrap_or_default().to_string();
-    let request = Request { head, target };
+    let Some(request) = read_request(&mut stream) else {
+        return;
+    };
     requests.lock().unwrap().push(request.clone());
     for step in handler(&request) {
         match step {
@@ -187,6 +179,27 @@ fn answer(mut stream: TcpStream, handler: &Handler, requests: &Mutex<Vec<Request
     // Drain until the client closes, so our close is a clean FIN.
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
     let _ = stream.read(&mut [0; 64]);
+}
+
+/// Reads one request head, byte by byte so that nothing after it is
+/// consumed; `None` at end of stream, on an error or a timeout.
+pub fn read_head(stream: &mut impl Read) -> Option<String> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return None,
+        }
+    }
+    Some(String::from_utf8_lossy(&head).into_owned())
+}
+
+/// Reads one request head (see [`read_head`]) and takes its target.
+pub fn read_request(stream: &mut impl Read) -> Option<Request> {
+    let head = read_head(stream)?;
+    let target = head.split(' ').nth(1).unwrap_or_default().to_string();
+    Some(Request { head, target })
 }
 
 /// Closes with RST instead of FIN (SO_LINGER with a zero timeout).

@@ -112,13 +112,8 @@ fn answer_tls(tcp: TcpStream, config: Arc<ServerConfig>, steps: &[Step], end: En
     let conn = ServerConnection::new(config).unwrap();
     let mut tls = StreamOwned::new(conn, tcp);
     // Read the request head (the handshake happens on the way).
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match tls.read(&mut byte) {
-            Ok(1) => head.push(byte[0]),
-            _ => return, // the client gave up, e.g. on our certificate
-        }
+    if read_head(&mut tls).is_none() {
+        return; // the client gave up, e.g. on our certificate
     }
     for step in steps {
         match step {
@@ -177,32 +172,25 @@ fn trusted_certificate_counts_for_every_name() {
 
 #[test]
 fn untrusted_expired_and_misnamed_certificates_are_distinct_errors() {
-    let steps = vec![send(ok_with_length(".NET"))];
+    let server = |identity: &Identity| {
+        let steps = vec![send(ok_with_length(".NET"))];
+        tls_serve("127.0.0.1:0", identity, steps, End::CloseNotify)
+    };
     let client = trusting_client();
-    let untrusted = tls_serve(
-        "127.0.0.1:0",
-        &pki().untrusted,
-        steps.clone(),
-        End::CloseNotify,
-    );
+    let untrusted = server(&pki().untrusted);
     let result = count_with(&client, &https(untrusted, "127.0.0.1", "/"), ".NET");
     assert_eq!(tls_error(result), TlsFailure::UntrustedCertificate);
 
     // Without the test CA even the good certificate is untrusted.
-    let good = tls_serve("127.0.0.1:0", &pki().good, steps.clone(), End::CloseNotify);
+    let good = server(&pki().good);
     let result = count_with(&quick_client(), &https(good, "127.0.0.1", "/"), ".NET");
     assert_eq!(tls_error(result), TlsFailure::UntrustedCertificate);
 
-    let expired = tls_serve(
-        "127.0.0.1:0",
-        &pki().expired,
-        steps.clone(),
-        End::CloseNotify,
-    );
+    let expired = server(&pki().expired);
     let result = count_with(&client, &https(expired, "localhost", "/"), ".NET");
     assert_eq!(tls_error(result), TlsFailure::Expired);
 
-    let other = tls_serve("127.0.0.1:0", &pki().other_name, steps, End::CloseNotify);
+    let other = server(&pki().other_name);
     let result = count_with(&client, &https(other, "localhost", "/"), ".NET");
     assert_eq!(tls_error(result), TlsFailure::NameMismatch);
 }
@@ -330,18 +318,12 @@ fn cli_cacert() {
         End::CloseNotify,
     );
     let url = https(addr, "localhost", "/");
-    let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_netcount"))
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    let output = run(&["--cacert", ca.to_str().unwrap(), &url]);
+    let output = netcount(&["--cacert", ca.to_str().unwrap(), &url]);
     assert_eq!(String::from_utf8_lossy(&output.stdout), "1\n");
     assert_eq!(output.status.code(), Some(0));
 
     // Without it: untrusted, exit 1.
-    let output = run(&[&url]);
+    let output = netcount(&[&url]);
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("certificate not trusted"));
 
@@ -356,7 +338,7 @@ fn cli_cacert() {
     .unwrap();
     let missing = dir.join("missing.pem");
     for file in [&missing, &empty, &garbage] {
-        let output = run(&["--cacert", file.to_str().unwrap(), &url]);
+        let output = netcount(&["--cacert", file.to_str().unwrap(), &url]);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{file:?}: {stderr}");
         assert!(stderr.contains(file.to_str().unwrap()), "{stderr}");

@@ -73,13 +73,7 @@ fn a_request_that_waited_out_its_fetch_slot_gets_503_and_no_connection() {
     let server = start(config);
     let addr = server.addr;
     let target = count_target(&upstream.url("/"), "");
-    let first = {
-        let target = target.clone();
-        thread::spawn(move || get(addr, &target))
-    };
-    while upstream.requests().is_empty() {
-        thread::sleep(Duration::from_millis(20));
-    }
+    let first = get_in_flight(addr, &target, &upstream);
     // Another needle: it cannot share the first request's fetch.
     let answer = get(addr, &format!("{target}&needle=x"));
     answer.error(503, "busy");

@@ -349,25 +349,14 @@ fn the_serve_command_logs_text_lines_by_default_and_not_when_off() {
 #[cfg(feature = "cli")]
 #[test]
 fn the_serve_command_refuses_bad_values_of_its_new_flags() {
-    for args in [
-        &["serve", "--threads", "0"][..],
+    assert_usage_errors(&[
+        &["serve", "--threads", "0"],
         &["serve", "--max-connections-per-ip", "0"],
         &["serve", "--cache-ttl", "-1"],
         &["serve", "--cache-ttl", "soon"],
         &["serve", "--access-log", "xml"],
-    ] {
-        let output = Command::new(env!("CARGO_BIN_EXE_netcount"))
-            .args(args)
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
-        let err = String::from_utf8_lossy(&output.stderr);
-        assert!(err.starts_with("netcount: "), "{err}");
-    }
-    let help = Command::new(env!("CARGO_BIN_EXE_netcount"))
-        .args(["serve", "--help"])
-        .output()
-        .unwrap();
+    ]);
+    let help = netcount(&["serve", "--help"]);
     let help = String::from_utf8_lossy(&help.stdout);
     for flag in [
         "--threads",
