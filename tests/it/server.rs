@@ -800,16 +800,34 @@ fn shutdown_lets_answers_in_progress_finish() {
 #[test]
 fn the_serve_command_serves_and_stops_on_sigterm() {
     let upstream = serve(vec![send(ok_with_length(".NET .NET"))]);
-    let mut child: Child = Command::new(env!("CARGO_BIN_EXE_netcount"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--allow-addr"])
-        .arg(upstream.addr.to_string())
-        .arg("--default-url")
-        .arg(upstream.url("/"))
+    let args = [
+        "--allow-addr".to_string(),
+        upstream.addr.to_string(),
+        "--default-url".to_string(),
+        upstream.url("/"),
+    ];
+    let (child, addr, stderr) = serve_command(&args);
+
+    assert_eq!(get(addr, "/healthz").body, "ok\n");
+    assert_eq!(get(addr, "/DotNetCount").body, "2\n");
+    get(addr, &count_target("http://127.0.0.1/", "")).error(403, "address_not_allowed");
+
+    if let Some(rest) = terminate(child, stderr) {
+        assert!(rest.contains("shutting down"), "{rest}");
+        assert!(rest.contains("stopped"), "{rest}");
+    }
+}
+
+/// `netcount serve` with `args`, its address and its stderr.
+#[cfg(feature = "cli")]
+fn serve_command(args: &[String]) -> (Child, SocketAddr, std::process::ChildStderr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netcount"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
         .stderr(Stdio::piped())
         .spawn()
         .expect("run netcount serve");
     let mut stderr = child.stderr.take().unwrap();
-    // The first line says where it listens.
     let mut line = Vec::new();
     let mut byte = [0; 1];
     while !line.ends_with(b"\n") {
@@ -817,35 +835,32 @@ fn the_serve_command_serves_and_stops_on_sigterm() {
         line.push(byte[0]);
     }
     let line = String::from_utf8(line).unwrap();
-    let addr: SocketAddr = line
+    let addr = line
         .trim()
         .strip_prefix("netcount: serving on http://")
         .unwrap_or_else(|| panic!("{line}"))
         .parse()
         .unwrap();
+    (child, addr, stderr)
+}
 
-    assert_eq!(get(addr, "/healthz").body, "ok\n");
-    assert_eq!(get(addr, "/DotNetCount").body, "2\n");
-    get(addr, &count_target("http://127.0.0.1/", "")).error(403, "address_not_allowed");
-
+/// Stops `child` with SIGTERM and returns the rest of its stderr, or
+/// `None` (said loudly) without a `kill` command.
+#[cfg(feature = "cli")]
+fn terminate(mut child: Child, mut stderr: std::process::ChildStderr) -> Option<String> {
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
-    match killed {
-        Ok(status) if status.success() => {
-            let status = child.wait().unwrap();
-            assert_eq!(status.code(), Some(0));
-            let mut rest = String::new();
-            stderr.read_to_string(&mut rest).unwrap();
-            assert!(rest.contains("shutting down"), "{rest}");
-            assert!(rest.contains("stopped"), "{rest}");
-        }
-        _ => {
-            eprintln!("SKIPPED: the SIGTERM part needs the `kill` command");
-            child.kill().unwrap();
-            child.wait().unwrap();
-        }
+    if !matches!(killed, Ok(status) if status.success()) {
+        eprintln!("SKIPPED: stopping the server needs the `kill` command");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        return None;
     }
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    Some(rest)
 }
 
 /// Runs the binary with each of `runs` and checks that every one is a

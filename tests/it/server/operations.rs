@@ -213,51 +213,6 @@ fn metrics_are_in_the_prometheus_text_format() {
     }
 }
 
-/// `netcount serve` with `args`, its address and its stderr.
-#[cfg(feature = "cli")]
-fn serve_command(args: &[String]) -> (Child, SocketAddr, std::process::ChildStderr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_netcount"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(args)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run netcount serve");
-    let mut stderr = child.stderr.take().unwrap();
-    let mut line = Vec::new();
-    let mut byte = [0; 1];
-    while !line.ends_with(b"\n") {
-        assert_eq!(stderr.read(&mut byte).unwrap(), 1, "{line:?}");
-        line.push(byte[0]);
-    }
-    let line = String::from_utf8(line).unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("netcount: serving on http://")
-        .unwrap_or_else(|| panic!("{line}"))
-        .parse()
-        .unwrap();
-    (child, addr, stderr)
-}
-
-/// Stops `child` with SIGTERM and returns the rest of its stderr, or
-/// `None` (said loudly) without a `kill` command.
-#[cfg(feature = "cli")]
-fn terminate(mut child: Child, mut stderr: std::process::ChildStderr) -> Option<String> {
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    if !matches!(killed, Ok(status) if status.success()) {
-        eprintln!("SKIPPED: stopping the server needs the `kill` command");
-        child.kill().unwrap();
-        child.wait().unwrap();
-        return None;
-    }
-    assert_eq!(child.wait().unwrap().code(), Some(0));
-    let mut rest = String::new();
-    stderr.read_to_string(&mut rest).unwrap();
-    Some(rest)
-}
-
 #[cfg(feature = "cli")]
 #[test]
 fn the_serve_command_logs_a_json_line_per_request() {
