@@ -426,18 +426,6 @@ impl Gate {
     }
 }
 
-/// Polls `condition` until it holds; false after 10 s.
-fn eventually(condition: impl Fn() -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if condition() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    false
-}
-
 /// A body with `n` occurrences of `.NET`.
 fn dotnets(n: usize) -> Vec<u8> {
     ok_with_length("x .NET y".repeat(n))
@@ -451,7 +439,9 @@ fn several_urls_print_count_tab_url_in_input_order_even_when_later_ones_finish_f
         let fast = fast.clone();
         serve_with(move |request| match request.target.as_str() {
             "/first" => {
-                assert!(eventually(|| fast.load(Ordering::SeqCst) == 2));
+                wait_until("the two other urls to be served", || {
+                    fast.load(Ordering::SeqCst) == 2
+                });
                 vec![sleep_ms(200), send(dotnets(1))]
             }
             "/second" => {
@@ -791,10 +781,9 @@ fn a_signal_stops_the_fetches(signal: &str, code: i32) {
     }
     let (a, b) = (format!("http://{addr}/a"), format!("http://{addr}/b"));
     let mut child = spawn(&[&a, &b]);
-    assert!(
-        eventually(|| opened.load(Ordering::SeqCst) == 2),
-        "the fetches never started"
-    );
+    wait_until("both fetches to start", || {
+        opened.load(Ordering::SeqCst) == 2
+    });
     let pid = child.0.id().to_string();
     match Command::new("kill")
         .args([&format!("-{signal}"), &pid])
@@ -817,10 +806,9 @@ fn a_signal_stops_the_fetches(signal: &str, code: i32) {
         .read_to_string(&mut out)
         .unwrap();
     assert_eq!(out, "");
-    assert!(
-        eventually(|| closed.load(Ordering::SeqCst) == 2),
-        "a connection stayed open"
-    );
+    wait_until("both connections to close", || {
+        closed.load(Ordering::SeqCst) == 2
+    });
 }
 
 #[test]

@@ -180,9 +180,7 @@ fn get_in_flight(
 ) -> thread::JoinHandle<Answer> {
     let target = target.to_string();
     let answer = thread::spawn(move || get(addr, &target));
-    while upstream.requests().is_empty() {
-        thread::sleep(Duration::from_millis(20));
-    }
+    wait_until("the upstream request", || !upstream.requests().is_empty());
     answer
 }
 
@@ -782,9 +780,7 @@ fn shutdown_lets_answers_in_progress_finish() {
     let mut buf = [0; 512];
     assert!(idle.read(&mut buf).unwrap() > 0);
 
-    while upstream.requests().is_empty() {
-        thread::sleep(Duration::from_millis(20));
-    }
+    wait_until("the upstream request", || !upstream.requests().is_empty());
     server.stop();
     assert_eq!(slow.join().unwrap().json()["count"], 1);
     assert_eq!(

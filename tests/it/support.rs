@@ -12,7 +12,7 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// One thing the server does on a connection, in order.
 #[derive(Debug, Clone)]
@@ -207,6 +207,21 @@ fn reset(stream: TcpStream) {
     let socket = socket2::Socket::from(stream);
     socket.set_linger(Some(Duration::ZERO)).unwrap();
     drop(socket);
+}
+
+/// How long [`wait_until`] waits before it fails the test.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Polls `condition` every 10 ms until it holds; panics naming `what` if it
+/// still does not after [`PATIENCE`]. Every test that waits for something
+/// another thread or process does waits with this, never with an open
+/// loop: a regression then fails the test instead of hanging the run.
+pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    while !condition() {
+        assert!(Instant::now() < deadline, "waited {PATIENCE:?} for {what}");
+        thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// Runs a future to completion on the calling thread.

@@ -60,9 +60,7 @@ impl Endless {
 
     /// Waits until at least `bytes` were sent.
     pub fn wait_for(&self, bytes: u64) {
-        while self.sent() < bytes {
-            thread::sleep(Duration::from_millis(10));
-        }
+        wait_until(&format!("{bytes} bytes sent"), || self.sent() >= bytes);
     }
 }
 
@@ -198,9 +196,7 @@ fn a_request_still_waiting_upstream_at_the_end_of_the_grace_gets_503() {
     let addr = server.addr;
     let target = count_target(&upstream.url("/"), "");
     let waiting = thread::spawn(move || get(addr, &target));
-    while upstream.requests().is_empty() {
-        thread::sleep(Duration::from_millis(20));
-    }
+    wait_until("the upstream request", || !upstream.requests().is_empty());
     server.stop();
     let answer = waiting.join().unwrap();
     answer.error(503, "shutting_down");

@@ -51,13 +51,11 @@ fn identical_requests_in_flight_share_one_fetch() {
     // One request starts the fetch, four more join it.
     let spawn = |target: String| thread::spawn(move || get(addr, &target));
     let mut waiting = vec![spawn(target.clone())];
-    while upstream.requests().is_empty() {
-        thread::sleep(Duration::from_millis(10));
-    }
+    wait_until("the upstream request", || !upstream.requests().is_empty());
     waiting.extend((0..4).map(|_| spawn(target.clone())));
-    while metric(addr, "netcount_shared_fetches_total") != Some(4.0) {
-        thread::sleep(Duration::from_millis(10));
-    }
+    wait_until("four requests to join the fetch", || {
+        metric(addr, "netcount_shared_fetches_total") == Some(4.0)
+    });
     gate.open();
 
     for answer in waiting {
@@ -129,10 +127,7 @@ fn is_http_date(value: &str) -> bool {
 
 #[test]
 fn every_response_has_a_date() {
-    let mut config = Config::default();
-    config.limits.max_connections = 2;
-    config.limits.busy_head_timeout = Duration::from_secs(60);
-    let server = start(config);
+    let server = start(Config::default());
     let mut answers = vec![
         get(server.addr, "/healthz"),
         get(server.addr, "/nowhere"),
@@ -140,20 +135,32 @@ fn every_response_has_a_date() {
         raw(server.addr, b"GET /healthz HTTP/1.1\r\n\r\n"),
         get(server.addr, "/metrics"),
     ];
-    // A connection refused for want of a place: two heads in progress
-    // hold both.
-    let _holders: Vec<TcpStream> = (0..2)
-        .map(|_| {
-            let mut holder = TcpStream::connect(server.addr).unwrap();
-            holder.write_all(b"GET / HTTP/1.1\r\n").unwrap();
-            holder
-        })
-        .collect();
-    let mut refused = get(server.addr, "/healthz");
-    while refused.status != 503 {
-        thread::sleep(Duration::from_millis(20));
-        refused = get(server.addr, "/healthz");
-    }
+    // A connection refused for want of a place, at a server with one place
+    // that a head in progress holds. A connection keeps its place until
+    // its client's FIN arrives, so the holder can itself be refused while
+    // a probe's connection is still closing: add holders until a probe
+    // finds no place.
+    let mut config = Config::default();
+    config.limits.max_connections = 1;
+    config.limits.busy_head_timeout = Duration::from_secs(60);
+    let small = start(config);
+    let hold = || {
+        let mut holder = TcpStream::connect(small.addr).unwrap();
+        holder.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+        holder
+    };
+    let mut holders = vec![hold()];
+    let mut refused = None;
+    wait_until("a connection refused for want of a place", || {
+        let answer = get(small.addr, "/healthz");
+        if answer.status == 503 {
+            refused = Some(answer);
+            return true;
+        }
+        holders.push(hold());
+        false
+    });
+    let refused = refused.unwrap();
     answers.push(refused);
     let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
     assert_eq!(statuses, [200, 404, 405, 400, 200, 503]);
