@@ -192,6 +192,23 @@ mod cli {
     }
 
     #[test]
+    fn unicode_classes_and_alternations_count_as_in_regex() {
+        let body = "Ελληνικά: λόγος, ἀρχή; English, Ελλάδα. Κόσμε!".repeat(50);
+        let server = serve_with({
+            let body = body.clone();
+            move |_| chunked_in_pieces(body.as_bytes(), 33)
+        });
+        let url = server.url("/");
+        for pattern in [r"\p{Greek}+", r"\p{Lu}\pL+", "λόγος|ἀρχή|Κόσμε"] {
+            let output = netcount(&["-e", pattern, &url]);
+            assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+            let expected = oracle(pattern, body.as_bytes());
+            assert!(expected > 0, "{pattern}");
+            assert_eq!(text(&output.stdout), format!("{expected}\n"), "{pattern}");
+        }
+    }
+
+    #[test]
     fn json_names_the_pattern_and_its_kind() {
         let (server, body) = page_server();
         let url = server.url("/");
